@@ -1,0 +1,3 @@
+using ModelSdk.Cli;
+
+return CommandLine.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,84 @@
+using System.Reflection;
+using ModelSdk.Plan;
+
+namespace ModelSdk.Compiler.Execution;
+
+/// <summary>
+/// Runs plan steps on the runtime's kernels, the same ones generated code calls. Used for constant
+/// folding, conformance tests and <c>modelsdk run</c>; bindings are found by <see cref="KernelBindingAttribute"/>.
+/// </summary>
+public static class Executor
+{
+    private static readonly Dictionary<string, Action<StepContext>> Bindings = FindBindings();
+
+    /// <summary>Whether a kernel has a binding.</summary>
+    public static bool HasKernel(string kernel) => Bindings.ContainsKey(kernel);
+
+    /// <summary>Runs <paramref name="steps"/> in order.</summary>
+    public static void Run(IEnumerable<PlanStep> steps, BufferResolver buffers)
+    {
+        foreach (PlanStep step in steps)
+        {
+            if (!Bindings.TryGetValue(step.Kernel, out Action<StepContext>? run))
+            {
+                throw new InvalidOperationException($"No executor binding for kernel '{step.Kernel}'.");
+            }
+
+            run(new StepContext(step, buffers));
+        }
+    }
+
+    /// <summary>Runs a whole plan: the inputs are raw little-endian tensors in graph order; returns the outputs likewise.</summary>
+    public static byte[][] Run(CompiledPlan plan, ReadOnlySpan<byte> weightsPayload, IReadOnlyList<byte[]> inputs)
+    {
+        if (inputs.Count != plan.Inputs.Count)
+        {
+            throw new ArgumentException($"The model has {plan.Inputs.Count} inputs; {inputs.Count} were given.");
+        }
+
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            PlanTensor t = plan.Tensors[plan.Inputs[i].TensorId];
+            if (inputs[i].LongLength != t.ByteCount)
+            {
+                throw new ArgumentException($"Input '{plan.Inputs[i].Name}' needs {t.ByteCount} bytes ({t.Type.ToPlanName()}{Ir.Shapes.Format(t.Shape)}); {inputs[i].LongLength} were given.");
+            }
+        }
+
+        byte[] weights = weightsPayload.ToArray();
+        var arena = new byte[plan.ArenaBytes];
+        var outputs = plan.Outputs.Select(o => new byte[plan.Tensors[o.TensorId].ByteCount]).ToArray();
+        Span<byte> Resolve(int id)
+        {
+            PlanTensor t = plan.Tensors[id];
+            int count = checked((int)t.ByteCount);
+            return t.Storage switch
+            {
+                StorageKind.Input => inputs[t.Index].AsSpan(0, count),
+                StorageKind.Output => outputs[t.Index].AsSpan(0, count),
+                StorageKind.Weights => weights.AsSpan((int)t.Offset, count),
+                _ => arena.AsSpan((int)t.Offset, count),
+            };
+        }
+
+        Run(plan.Steps, Resolve);
+        return outputs;
+    }
+
+    private static Dictionary<string, Action<StepContext>> FindBindings()
+    {
+        var result = new Dictionary<string, Action<StepContext>>(StringComparer.Ordinal);
+        foreach (Type type in typeof(Executor).Assembly.GetTypes())
+        {
+            foreach (MethodInfo m in type.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+            {
+                if (m.GetCustomAttribute<KernelBindingAttribute>() is { } a)
+                {
+                    result.Add(a.Kernel, m.CreateDelegate<Action<StepContext>>());
+                }
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,22 @@
+using System.Text;
+
+namespace ModelSdk.Compiler.Operators;
+
+/// <summary>The supported operators as documentation, generated from the registry so it cannot drift.</summary>
+public static class OperatorTable
+{
+    /// <summary>A markdown table: operator, lowest opset handled.</summary>
+    public static string Markdown(OperatorRegistry registry)
+    {
+        var sb = new StringBuilder();
+        sb.Append("| operator | opsets |\n|---|---|\n");
+        foreach (var group in registry.Supported.GroupBy(s => (s.Domain, s.OpType)))
+        {
+            string name = group.Key.Domain.Length == 0 ? group.Key.OpType : $"{group.Key.Domain}.{group.Key.OpType}";
+            int min = Math.Max(group.Min(g => g.MinOpset), Import.OnnxImporter.MinOpset);
+            sb.Append($"| {name} | {min}–{Import.OnnxImporter.MaxOpset} |\n");
+        }
+
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,24 @@
+using ModelSdk.Compiler.Ir;
+using ModelSdk.Compiler.Operators;
+
+namespace ModelSdk.Compiler.Passes;
+
+/// <summary>The graph passes, in the order they run. Lowering and memory planning follow (see <c>Lowering/</c>).</summary>
+public static class PassPipeline
+{
+    /// <summary>The passes for one compilation.</summary>
+    public static IReadOnlyList<IGraphPass> Create(OperatorRegistry registry, string? modelPath) =>
+    [
+        new ShapeInferencePass(registry, modelPath),
+        new DeadCodePass(),
+    ];
+
+    /// <summary>Runs every pass over <paramref name="graph"/>.</summary>
+    public static void Run(Graph graph, OperatorRegistry registry, string? modelPath)
+    {
+        foreach (IGraphPass pass in Create(registry, modelPath))
+        {
+            pass.Run(graph);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+
+namespace ModelSdk.Runtime.Kernels;
+
+/// <summary>An activation fused into the store of a kernel (GEMM, convolution).</summary>
+public enum Activation
+{
+    /// <summary>No activation.</summary>
+    None,
+    /// <summary><c>max(x, 0)</c></summary>
+    Relu,
+    /// <summary><c>x &gt;= 0 ? x : alpha * x</c></summary>
+    LeakyRelu,
+    /// <summary><c>min(max(x, alpha), beta)</c></summary>
+    Clip,
+    /// <summary><c>1 / (1 + exp(-x))</c></summary>
+    Sigmoid,
+    /// <summary><c>tanh(x)</c></summary>
+    Tanh,
+}
+
+/// <summary>Applies an <see cref="Activation"/> in place.</summary>
+public static class ActivationFunctions
+{
+    /// <summary>Applies <paramref name="activation"/> to every element of <paramref name="y"/>.</summary>
+    public static void Apply(Activation activation, Span<float> y, float alpha, float beta)
+    {
+        switch (activation)
+        {
+            case Activation.None:
+                return;
+            case Activation.Relu:
+                Unary.Run<float>(UnaryOp.Relu, y, y, 0, 0);
+                return;
+            case Activation.LeakyRelu:
+                Unary.Run<float>(UnaryOp.LeakyRelu, y, y, alpha, 0);
+                return;
+            case Activation.Clip:
+                Unary.Run<float>(UnaryOp.Clip, y, y, alpha, beta);
+                return;
+            case Activation.Sigmoid:
+                Unary.Run<float>(UnaryOp.Sigmoid, y, y, 0, 0);
+                return;
+            case Activation.Tanh:
+                Unary.Run<float>(UnaryOp.Tanh, y, y, 0, 0);
+                return;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(activation));
+        }
+    }
+
+    /// <summary>Applies <paramref name="activation"/> to one value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Apply(Activation activation, float x, float alpha, float beta) => activation switch
+    {
+        Activation.None => x,
+        Activation.Relu => MathF.Max(x, 0),
+        Activation.LeakyRelu => x >= 0 ? x : alpha * x,
+        Activation.Clip => MathF.Min(MathF.Max(x, alpha), beta),
+        Activation.Sigmoid => Unary.Sigmoid(x),
+        Activation.Tanh => MathF.Tanh(x),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
+    };
+}

@@ -1,0 +1,152 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelSdk.Runtime.Kernels;
+
+/// <summary>Elementwise functions of two tensors.</summary>
+public enum BinaryOp
+{
+    /// <summary><c>a + b</c></summary>
+    Add,
+    /// <summary><c>a - b</c></summary>
+    Sub,
+    /// <summary><c>a * b</c></summary>
+    Mul,
+    /// <summary><c>a / b</c> (integer division truncates toward zero)</summary>
+    Div,
+    /// <summary><c>a ^ b</c></summary>
+    Pow,
+    /// <summary><c>max(a, b)</c> (NaN if either is NaN)</summary>
+    Max,
+    /// <summary><c>min(a, b)</c> (NaN if either is NaN)</summary>
+    Min,
+}
+
+/// <summary>
+/// Elementwise binary kernel with NumPy broadcasting. The build collapses the output shape to as
+/// few dimensions as possible and gives each operand's element strides per output dimension (0
+/// where the operand is broadcast), so one loop nest serves every broadcast pattern.
+/// </summary>
+public static class Binary
+{
+    /// <summary>Computes <c>y = op(a, b)</c>.</summary>
+    /// <param name="op">The operation.</param>
+    /// <param name="a">First operand.</param>
+    /// <param name="b">Second operand.</param>
+    /// <param name="y">Result, laid out densely in <paramref name="shape"/>.</param>
+    /// <param name="shape">Collapsed output shape (at least one dimension).</param>
+    /// <param name="aStrides">Element stride of <paramref name="a"/> per dimension of <paramref name="shape"/>.</param>
+    /// <param name="bStrides">Element stride of <paramref name="b"/> per dimension of <paramref name="shape"/>.</param>
+    public static void Run<T>(BinaryOp op, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
+        where T : unmanaged, INumber<T>
+    {
+        int rank = shape.Length;
+        if (rank == 0 || aStrides.Length != rank || bStrides.Length != rank)
+        {
+            throw new ArgumentException("Shape and strides must have the same, non-zero rank.");
+        }
+
+        int inner = shape[rank - 1];
+        int sa = aStrides[rank - 1], sb = bStrides[rank - 1];
+        int outer = y.Length / Math.Max(inner, 1);
+        if (inner == 0)
+        {
+            return;
+        }
+
+        Span<int> index = stackalloc int[rank];
+        int aOff = 0, bOff = 0;
+        for (int o = 0; o < outer; o++)
+        {
+            Row(op, a, aOff, sa, b, bOff, sb, y.Slice(o * inner, inner));
+
+            // Advance the odometer over the outer dimensions.
+            for (int d = rank - 2; d >= 0; d--)
+            {
+                index[d]++;
+                aOff += aStrides[d];
+                bOff += bStrides[d];
+                if (index[d] < shape[d])
+                {
+                    break;
+                }
+
+                aOff -= aStrides[d] * shape[d];
+                bOff -= bStrides[d] * shape[d];
+                index[d] = 0;
+            }
+        }
+    }
+
+    private static void Row<T>(BinaryOp op, ReadOnlySpan<T> a, int aOff, int sa, ReadOnlySpan<T> b, int bOff, int sb, Span<T> y)
+        where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float) && op <= BinaryOp.Div && sa <= 1 && sb <= 1)
+        {
+            RowFloat(op, MemoryMarshal.Cast<T, float>(a), aOff, sa, MemoryMarshal.Cast<T, float>(b), bOff, sb, MemoryMarshal.Cast<T, float>(y));
+            return;
+        }
+
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] = Apply(op, a[aOff + i * sa], b[bOff + i * sb]);
+        }
+    }
+
+    private static void RowFloat(BinaryOp op, ReadOnlySpan<float> a, int aOff, int sa, ReadOnlySpan<float> b, int bOff, int sb, Span<float> y)
+    {
+        int n = y.Length;
+        int w = Vector256<float>.Count;
+        int i = 0;
+        ref float ra = ref MemoryMarshal.GetReference(a);
+        ref float rb = ref MemoryMarshal.GetReference(b);
+        for (; i <= n - w; i += w)
+        {
+            Vector256<float> va = sa == 0 ? Vector256.Create(a[aOff]) : Vector256.LoadUnsafe(ref ra, (nuint)(aOff + i));
+            Vector256<float> vb = sb == 0 ? Vector256.Create(b[bOff]) : Vector256.LoadUnsafe(ref rb, (nuint)(bOff + i));
+            Vector256<float> vy = op switch
+            {
+                BinaryOp.Add => va + vb,
+                BinaryOp.Sub => va - vb,
+                BinaryOp.Mul => va * vb,
+                _ => va / vb,
+            };
+            vy.CopyTo(y.Slice(i));
+        }
+
+        for (; i < n; i++)
+        {
+            y[i] = Apply(op, a[aOff + i * sa], b[bOff + i * sb]);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T Apply<T>(BinaryOp op, T x, T z)
+        where T : unmanaged, INumber<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Add:
+                return x + z;
+            case BinaryOp.Sub:
+                return x - z;
+            case BinaryOp.Mul:
+                return x * z;
+            case BinaryOp.Div:
+                return x / z;
+            case BinaryOp.Max:
+                return T.Max(x, z);
+            case BinaryOp.Min:
+                return T.Min(x, z);
+            default:
+                if (typeof(T) == typeof(float))
+                {
+                    return T.CreateTruncating(MathF.Pow(float.CreateTruncating(x), float.CreateTruncating(z)));
+                }
+
+                return T.CreateTruncating(Math.Pow(double.CreateTruncating(x), double.CreateTruncating(z)));
+        }
+    }
+}
