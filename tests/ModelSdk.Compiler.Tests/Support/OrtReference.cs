@@ -1,0 +1,47 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using ModelSdk.Compiler.Ir;
+using ModelSdk.Plan;
+using Tensor = ModelSdk.Compiler.Ir.Tensor;
+
+namespace ModelSdk.Compiler.Tests.Support;
+
+/// <summary>Runs a model with ONNX Runtime, the reference for numerical agreement.</summary>
+public static class OrtReference
+{
+    /// <summary>Runs <paramref name="model"/> on <paramref name="inputs"/> (by name) and returns the outputs in graph order.</summary>
+    public static Tensor[] Run(byte[] model, IReadOnlyList<(string Name, Tensor Value)> inputs)
+    {
+        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
+        using var session = new InferenceSession(model, options);
+        var feeds = inputs.Select(i => ToOrt(i.Name, i.Value)).ToList();
+        using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results = session.Run(feeds);
+        return results.Select(FromOrt).ToArray();
+    }
+
+    private static NamedOnnxValue ToOrt(string name, Tensor t) => t.Type switch
+    {
+        ElementType.Float32 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<float>(t.Span<float>().ToArray(), t.Shape)),
+        ElementType.Int64 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(t.Span<long>().ToArray(), t.Shape)),
+        ElementType.Int32 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<int>(t.Span<int>().ToArray(), t.Shape)),
+        ElementType.Bool => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<bool>(t.Span<byte>().ToArray().Select(b => b != 0).ToArray(), t.Shape)),
+        _ => throw new NotSupportedException(t.Type.ToString()),
+    };
+
+    private static Tensor FromOrt(DisposableNamedOnnxValue v)
+    {
+        switch (v.Value)
+        {
+            case DenseTensor<float> f:
+                return Tensor.FromFloats(f.Dimensions.ToArray(), f.Buffer.ToArray());
+            case DenseTensor<long> l:
+                return Tensor.FromInt64s(l.Dimensions.ToArray(), l.Buffer.ToArray());
+            case DenseTensor<int> i:
+                return Tensor.From<int>(ElementType.Int32, i.Dimensions.ToArray(), i.Buffer.Span);
+            case DenseTensor<bool> b:
+                return Tensor.From<byte>(ElementType.Bool, b.Dimensions.ToArray(), b.Buffer.ToArray().Select(x => (byte)(x ? 1 : 0)).ToArray());
+            default:
+                throw new NotSupportedException(v.Value?.GetType().Name);
+        }
+    }
+}
