@@ -89,8 +89,18 @@ namespace ModelSdk.Generators.Emitter
             _w.Line("/// <summary>Names, element types and shapes of the inputs and outputs, and what the model costs.</summary>");
             _w.Line($"public static {Runtime}.ModelInfo Info {{ get; }} = new {Runtime}.ModelInfo(");
             _w.Line($"    {Literals.String(_plan.ModelName)},");
-            _w.Line($"    new {Runtime}.TensorInfo[] {{ {string.Join(", ", _names.Inputs.Select(TensorInfo))} }},");
-            _w.Line($"    new {Runtime}.TensorInfo[] {{ {string.Join(", ", _names.Outputs.Select(TensorInfo))} }},");
+            foreach (List<TensorNames> group in new[] { _names.Inputs, _names.Outputs })
+            {
+                _w.Line($"    new {Runtime}.TensorInfo[]");
+                _w.Line("    {");
+                foreach (TensorNames t in group)
+                {
+                    _w.Line($"        {TensorInfo(t)},");
+                }
+
+                _w.Line("    },");
+            }
+
             _w.Line($"    {Literals.Int(_plan.Cost.Parameters)}L, {Literals.Int(_plan.Cost.Macs)}L, {Literals.Int(_plan.WeightsBytes)}L, {Literals.Int(_plan.ArenaBytes)}L);");
             _w.Line();
         }

@@ -1,0 +1,124 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+using ModelSdk.Compiler;
+
+namespace ModelSdk.Generators.Tests.Support;
+
+/// <summary>A plan file with the item metadata the build targets would give it.</summary>
+public sealed record PlanInput(string PlanPath, string PlanText, string ModelPath, string? ClassName = null, string? Namespace = "Tests", string Accessibility = "public", byte[]? WeightsBlob = null)
+{
+    public string ResourceName => "ModelSdk/" + Path.GetFileName(ModelPath) + ".weights";
+
+    /// <summary>Compiles an ONNX model to a plan, as the build would.</summary>
+    public static PlanInput FromModel(string modelPath, string? className = null, string? inputShapes = null, string? ns = "Tests")
+    {
+        CompileResult result = ModelCompiler.Compile(new CompileOptions(modelPath) { InputShapes = inputShapes });
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+        return new PlanInput(Path.ChangeExtension(modelPath, ".plan"), result.PlanText!, modelPath, className, ns, WeightsBlob: result.WeightsBlob());
+    }
+}
+
+/// <summary>Runs the generator the way the compiler does, and compiles its output.</summary>
+public static class GeneratorHarness
+{
+    private static readonly ImmutableArray<MetadataReference> References =
+    [
+        .. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).Select(p => MetadataReference.CreateFromFile(p)),
+        MetadataReference.CreateFromFile(typeof(ModelSdk.Runtime.Arena).Assembly.Location),
+    ];
+
+    public static CSharpCompilation EmptyCompilation(params string[] sources)
+        => CSharpCompilation.Create(
+            "Consumer",
+            sources.Select(s => CSharpSyntaxTree.ParseText(s, new CSharpParseOptions(LanguageVersion.CSharp12))),
+            References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    public static GeneratorDriver CreateDriver(IEnumerable<PlanInput> plans, string rootNamespace = "Root")
+    {
+        var texts = plans.Select(p => (AdditionalText)new InMemoryText(p.PlanPath, p.PlanText)).ToImmutableArray();
+        var options = new OptionsProvider(plans.ToDictionary(p => p.PlanPath), rootNamespace);
+        return CSharpGeneratorDriver.Create(
+            [new OnnxModelGenerator().AsSourceGenerator()],
+            texts,
+            new CSharpParseOptions(LanguageVersion.CSharp12),
+            options,
+            new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+    }
+
+    /// <summary>Runs the generator; returns its result and the compilation with the generated sources.</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output) Run(IEnumerable<PlanInput> plans, params string[] sources)
+    {
+        GeneratorDriver driver = CreateDriver(plans).RunGeneratorsAndUpdateCompilation(EmptyCompilation(sources), out Compilation output, out _);
+        return (driver.GetRunResult(), output);
+    }
+
+    /// <summary>Emits the compilation with the plans' weights embedded as the build would, and loads it.</summary>
+    public static Assembly Load(Compilation compilation, IEnumerable<PlanInput> plans)
+    {
+        var resources = plans.Where(p => p.WeightsBlob is not null)
+            .Select(p => new ResourceDescription(p.ResourceName, () => new MemoryStream(p.WeightsBlob!), isPublic: true));
+        using var pe = new MemoryStream();
+        var emit = compilation.Emit(pe, manifestResources: resources);
+        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20)));
+        pe.Position = 0;
+        return new AssemblyLoadContext(null, isCollectible: true).LoadFromStream(pe);
+    }
+
+    /// <summary>Errors of the compilation (generated code must compile).</summary>
+    public static IReadOnlyList<Diagnostic> Errors(Compilation compilation)
+        => compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+
+    private sealed class InMemoryText(string path, string text) : AdditionalText
+    {
+        public override string Path { get; } = path;
+
+        public override SourceText GetText(CancellationToken cancellationToken = default) => SourceText.From(text, Encoding.UTF8);
+    }
+
+    private sealed class OptionsProvider(Dictionary<string, PlanInput> plans, string rootNamespace) : AnalyzerConfigOptionsProvider
+    {
+        public override AnalyzerConfigOptions GlobalOptions { get; } = new Options(new() { ["build_property.RootNamespace"] = rootNamespace });
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => new Options([]);
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile)
+        {
+            if (!plans.TryGetValue(textFile.Path, out PlanInput? p))
+            {
+                return new Options([]);
+            }
+
+            const string prefix = "build_metadata.AdditionalFiles.ModelSdk_";
+            var values = new Dictionary<string, string>
+            {
+                [prefix + "Plan"] = "true",
+                [prefix + "ModelPath"] = p.ModelPath,
+                [prefix + "Accessibility"] = p.Accessibility,
+                [prefix + "ResourceName"] = p.ResourceName,
+            };
+            if (p.ClassName is not null)
+            {
+                values[prefix + "ClassName"] = p.ClassName;
+            }
+
+            if (p.Namespace is not null)
+            {
+                values[prefix + "Namespace"] = p.Namespace;
+            }
+
+            return new Options(values);
+        }
+    }
+
+    private sealed class Options(Dictionary<string, string> values) : AnalyzerConfigOptions
+    {
+        public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+    }
+}
