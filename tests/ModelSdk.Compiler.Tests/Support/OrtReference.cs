@@ -12,8 +12,23 @@ public static class OrtReference
     /// <summary>Runs <paramref name="model"/> on <paramref name="inputs"/> (by name) and returns the outputs in graph order.</summary>
     public static Tensor[] Run(byte[] model, IReadOnlyList<(string Name, Tensor Value)> inputs)
     {
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
+        using var options = Options();
         using var session = new InferenceSession(model, options);
+        return Run(session, inputs);
+    }
+
+    /// <summary>Runs the model file at <paramref name="path"/> (external data is read from its folder).</summary>
+    public static Tensor[] Run(string path, IReadOnlyList<(string Name, Tensor Value)> inputs)
+    {
+        using var options = Options();
+        using var session = new InferenceSession(path, options);
+        return Run(session, inputs);
+    }
+
+    private static SessionOptions Options() => new() { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 };
+
+    private static Tensor[] Run(InferenceSession session, IReadOnlyList<(string Name, Tensor Value)> inputs)
+    {
         var feeds = inputs.Select(i => ToOrt(i.Name, i.Value)).ToList();
         using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results = session.Run(feeds);
         return results.Select(FromOrt).ToArray();
