@@ -71,8 +71,8 @@ public sealed class ConsumerProjectTests(PackageFeed feed) : IClassFixture<Packa
         DotNet.Result result = PackageFeed.Build(project);
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Matches(@"Models/noise\.onnx : error MSDK100[34] : ", result.Output);
-        Assert.Matches(@"Models/custom\.onnx : error MSDK2001 : node 'mystery_node': operator 'TotallyCustomOp' is not supported", result.Output);
+        Assert.Matches(@"Models/noise\.onnx : error MSDK100[34]: ", result.Output);
+        Assert.Matches(@"Models/custom\.onnx : error MSDK2001: node 'mystery_node': operator 'TotallyCustomOp' is not supported", result.Output);
         Assert.DoesNotContain("   at ", result.Output);
         Assert.DoesNotContain("Exception", result.Output);
     }

@@ -47,7 +47,8 @@ public static class OnnxImporter
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw Error(DiagnosticCodes.MalformedModel, path, $"the file is not a valid ONNX model ({e.Message.TrimEnd('.')}). Check that it is a complete .onnx file.");
+            string reason = e.Message.Split(". ")[0].TrimEnd('.'); // protobuf's first sentence says what broke
+            throw Error(DiagnosticCodes.MalformedModel, path, $"the file is not a valid ONNX model ({reason}). Check that it is a complete .onnx file.");
         }
 
         if (model.Graph is null)
