@@ -19,7 +19,7 @@ public sealed record ImportResult(Graph Graph, IReadOnlyList<Diagnostic> Warning
 public static class OnnxImporter
 {
     /// <summary>Lowest default-domain opset version accepted.</summary>
-    public const int MinOpset = 7;
+    public const int MinOpset = 6;
 
     /// <summary>Highest default-domain opset version accepted.</summary>
     public const int MaxOpset = 21;

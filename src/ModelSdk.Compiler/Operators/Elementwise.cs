@@ -119,12 +119,16 @@ internal sealed class ClipOperator : IOperator
         };
 }
 
-/// <summary>Broadcasting arithmetic: Add, Sub, Mul, Div, Pow, lowered onto <see cref="Binary"/>.</summary>
-[OnnxOperator("Add", MinOpset = 7)]
-[OnnxOperator("Sub", MinOpset = 7)]
-[OnnxOperator("Mul", MinOpset = 7)]
-[OnnxOperator("Div", MinOpset = 7)]
-[OnnxOperator("Pow", MinOpset = 7)]
+/// <summary>
+/// Broadcasting arithmetic: Add, Sub, Mul, Div, Pow, lowered onto <see cref="Binary"/>. From opset 7
+/// NumPy broadcasting; before, B broadcasts onto A only with <c>broadcast=1</c>, aligned at <c>axis</c>
+/// (default: trailing), which <see cref="LegacyShapeOfB"/> turns into the equivalent NumPy shape.
+/// </summary>
+[OnnxOperator("Add")]
+[OnnxOperator("Sub")]
+[OnnxOperator("Mul")]
+[OnnxOperator("Div")]
+[OnnxOperator("Pow")]
 internal sealed class BinaryOperator : IOperator
 {
     public void Infer(InferenceContext ctx)
@@ -144,10 +148,32 @@ internal sealed class BinaryOperator : IOperator
             ctx.RequireSameType(0, 1);
         }
 
-        int[] shape = Shapes.Broadcast(ctx.InputShape(0), ctx.InputShape(1))
-            ?? throw ctx.Error(DiagnosticCodes.ShapeMismatch,
+        int[] a = ctx.InputShape(0), b = LegacyShapeOfB(ctx.Node, ctx.Opset) ?? ctx.InputShape(1);
+        int[] shape = Shapes.Broadcast(a, b) is { } s && (ctx.Opset >= 7 || Shapes.Equal(s, a))
+            ? s
+            : throw ctx.Error(DiagnosticCodes.ShapeMismatch,
                 $"shapes {Shapes.Format(ctx.InputShape(0))} and {Shapes.Format(ctx.InputShape(1))} of {ctx.OpType} cannot be broadcast together.");
         ctx.SetOutput(0, ctx.InputType(0), shape);
+    }
+
+    /// <summary>For opset &lt; 7 with <c>broadcast=1</c> and an <c>axis</c>: B's shape padded with 1s so that NumPy broadcasting aligns it at the axis.</summary>
+    private static int[]? LegacyShapeOfB(Node node, int opset)
+    {
+        if (opset >= 7 || !node.Attributes.TryGetValue("broadcast", out Ir.Attribute? broadcast) || broadcast.Int == 0
+            || !node.Attributes.TryGetValue("axis", out Ir.Attribute? axisAttribute))
+        {
+            return null;
+        }
+
+        int rankA = node.Inputs[0]!.KnownShape.Length;
+        int[] b = node.Inputs[1]!.KnownShape;
+        long axis = axisAttribute.Int < 0 ? axisAttribute.Int + rankA : axisAttribute.Int;
+        if (axis < 0 || axis + b.Length > rankA)
+        {
+            return null; // reported as a shape mismatch by the caller
+        }
+
+        return [.. b, .. Enumerable.Repeat(1, rankA - (int)axis - b.Length)];
     }
 
     public void Lower(LoweringContext ctx)
@@ -156,6 +182,13 @@ internal sealed class BinaryOperator : IOperator
         if (b.Type != a.Type)
         {
             b = ctx.Constant(Tensor.FromFloats(b.KnownShape, b.Constant!.ToFloats()), "exponent");
+        }
+
+        if (LegacyShapeOfB(ctx.Node, ctx.Opset) is { } legacy)
+        {
+            Value view = ctx.Temporary(b.Type, legacy, "broadcast");
+            ctx.Alias(view, b);
+            b = view;
         }
 
         EmitBroadcast(ctx, Enum.Parse<BinaryOp>(ctx.Node.OpType), a, b, ctx.Output(0));
