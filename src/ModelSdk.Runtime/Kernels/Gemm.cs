@@ -221,21 +221,25 @@ public static class Gemm
         ref float a3 = ref Unsafe.Add(ref a, 3 * aRowStep);
         for (int p = 0; p < kc; p++)
         {
-            Vector256<float> b0 = Vector256.LoadUnsafe(ref packed, (nuint)(p * NR));
-            Vector256<float> b1 = Vector256.LoadUnsafe(ref packed, (nuint)(p * NR + 8));
-            int ap = p * aDepthStep;
-            Vector256<float> x = Vector256.Create(Unsafe.Add(ref a, ap));
+            Vector256<float> b0 = Vector256.LoadUnsafe(ref packed);
+            Vector256<float> b1 = Vector256.LoadUnsafe(ref packed, 8);
+            Vector256<float> x = Vector256.Create(a);
             c00 = Vector256.MultiplyAddEstimate(x, b0, c00);
             c01 = Vector256.MultiplyAddEstimate(x, b1, c01);
-            x = Vector256.Create(Unsafe.Add(ref a1, ap));
+            x = Vector256.Create(a1);
             c10 = Vector256.MultiplyAddEstimate(x, b0, c10);
             c11 = Vector256.MultiplyAddEstimate(x, b1, c11);
-            x = Vector256.Create(Unsafe.Add(ref a2, ap));
+            x = Vector256.Create(a2);
             c20 = Vector256.MultiplyAddEstimate(x, b0, c20);
             c21 = Vector256.MultiplyAddEstimate(x, b1, c21);
-            x = Vector256.Create(Unsafe.Add(ref a3, ap));
+            x = Vector256.Create(a3);
             c30 = Vector256.MultiplyAddEstimate(x, b0, c30);
             c31 = Vector256.MultiplyAddEstimate(x, b1, c31);
+            packed = ref Unsafe.Add(ref packed, NR);
+            a = ref Unsafe.Add(ref a, aDepthStep);
+            a1 = ref Unsafe.Add(ref a1, aDepthStep);
+            a2 = ref Unsafe.Add(ref a2, aDepthStep);
+            a3 = ref Unsafe.Add(ref a3, aDepthStep);
         }
 
         Store(ref y, c00, c01, nr, alpha);
@@ -251,9 +255,11 @@ public static class Gemm
         Vector256<float> c0 = default, c1 = default;
         for (int p = 0; p < kc; p++)
         {
-            Vector256<float> x = Vector256.Create(Unsafe.Add(ref a, p * aDepthStep));
-            c0 = Vector256.MultiplyAddEstimate(x, Vector256.LoadUnsafe(ref packed, (nuint)(p * NR)), c0);
-            c1 = Vector256.MultiplyAddEstimate(x, Vector256.LoadUnsafe(ref packed, (nuint)(p * NR + 8)), c1);
+            Vector256<float> x = Vector256.Create(a);
+            c0 = Vector256.MultiplyAddEstimate(x, Vector256.LoadUnsafe(ref packed), c0);
+            c1 = Vector256.MultiplyAddEstimate(x, Vector256.LoadUnsafe(ref packed, 8), c1);
+            packed = ref Unsafe.Add(ref packed, NR);
+            a = ref Unsafe.Add(ref a, aDepthStep);
         }
 
         Store(ref y, c0, c1, nr, alpha);

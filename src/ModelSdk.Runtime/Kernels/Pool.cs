@@ -61,25 +61,25 @@ public static class Pool
             {
                 if (global)
                 {
-                    yp[0] = Sum(xp) / sIn;
+                    yp[0] = Reduce<SumOp>(xp) / sIn;
                     continue;
                 }
 
                 yp.Clear();
-                var sum = new SumVisitor(xp, yp);
+                var sum = new CombineVisitor<SumOp>(xp, yp);
                 window.ForEachRow(ref sum);
                 DivideByCounts(yp, window, inputShape, outputShape, padsBegin, padsEnd, countIncludePad);
             }
             else if (global && ip.IsEmpty)
             {
-                yp[0] = Max(xp);
+                yp[0] = Reduce<MaxOp>(xp);
             }
             else
             {
                 yp.Fill(float.NegativeInfinity);
                 if (ip.IsEmpty)
                 {
-                    var max = new MaxVisitor(xp, yp);
+                    var max = new CombineVisitor<MaxOp>(xp, yp);
                     window.ForEachRow(ref max);
                     continue;
                 }
@@ -166,51 +166,62 @@ public static class Pool
         return result;
     }
 
-    private static float Sum(ReadOnlySpan<float> x)
+    /// <summary>Combines all of <paramref name="x"/> with <typeparamref name="TOp"/>.</summary>
+    private static float Reduce<TOp>(ReadOnlySpan<float> x)
+        where TOp : ICombine
     {
-        var acc = Vector256<float>.Zero;
+        var acc = Vector256.Create(TOp.Identity);
         int i = 0;
         for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
-            acc += Vector256.Create(x.Slice(i, Vector256<float>.Count));
+            acc = TOp.Combine(acc, Vector256.Create(x.Slice(i, Vector256<float>.Count)));
         }
 
-        float sum = Vector256.Sum(acc);
+        float result = TOp.Identity;
+        for (int j = 0; j < Vector256<float>.Count; j++)
+        {
+            result = TOp.Combine(result, acc[j]);
+        }
+
         for (; i < x.Length; i++)
         {
-            sum += x[i];
+            result = TOp.Combine(result, x[i]);
         }
 
-        return sum;
+        return result;
     }
 
-    private static float Max(ReadOnlySpan<float> x)
+    /// <summary>An associative reduction of pooled elements, in scalar and vector form.</summary>
+    private interface ICombine
     {
-        float max = float.NegativeInfinity;
-        int i = 0;
-        if (x.Length >= Vector256<float>.Count)
-        {
-            var acc = Vector256.Create(float.NegativeInfinity);
-            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                acc = Vector256.Max(acc, Vector256.Create(x.Slice(i, Vector256<float>.Count)));
-            }
+        static abstract float Identity { get; }
 
-            for (int j = 0; j < Vector256<float>.Count; j++)
-            {
-                max = MathF.Max(max, acc[j]);
-            }
-        }
+        static abstract float Combine(float a, float b);
 
-        for (; i < x.Length; i++)
-        {
-            max = MathF.Max(max, x[i]);
-        }
-
-        return max;
+        static abstract Vector256<float> Combine(Vector256<float> a, Vector256<float> b);
     }
 
-    private ref struct SumVisitor(ReadOnlySpan<float> x, Span<float> y) : IWindowRowVisitor
+    private readonly struct SumOp : ICombine
+    {
+        public static float Identity => 0;
+
+        public static float Combine(float a, float b) => a + b;
+
+        public static Vector256<float> Combine(Vector256<float> a, Vector256<float> b) => a + b;
+    }
+
+    private readonly struct MaxOp : ICombine
+    {
+        public static float Identity => float.NegativeInfinity;
+
+        public static float Combine(float a, float b) => MathF.Max(a, b);
+
+        public static Vector256<float> Combine(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+    }
+
+    /// <summary>Folds each tap's input run into the output row with <typeparamref name="TOp"/>.</summary>
+    private ref struct CombineVisitor<TOp>(ReadOnlySpan<float> x, Span<float> y) : IWindowRowVisitor
+        where TOp : ICombine
     {
         private readonly ReadOnlySpan<float> _x = x;
         private readonly Span<float> _y = y;
@@ -224,12 +235,12 @@ public static class Pool
                 int i = 0;
                 for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
                 {
-                    (Vector256.Create(dst.Slice(i, Vector256<float>.Count)) + Vector256.Create(src.Slice(i, Vector256<float>.Count))).CopyTo(dst.Slice(i));
+                    TOp.Combine(Vector256.Create(dst.Slice(i, Vector256<float>.Count)), Vector256.Create(src.Slice(i, Vector256<float>.Count))).CopyTo(dst.Slice(i));
                 }
 
                 for (; i < count; i++)
                 {
-                    dst[i] += src[i];
+                    dst[i] = TOp.Combine(dst[i], src[i]);
                 }
 
                 return;
@@ -237,39 +248,7 @@ public static class Pool
 
             for (int i = 0; i < count; i++)
             {
-                dst[i] += _x[inOffset + i * inStride];
-            }
-        }
-    }
-
-    private ref struct MaxVisitor(ReadOnlySpan<float> x, Span<float> y) : IWindowRowVisitor
-    {
-        private readonly ReadOnlySpan<float> _x = x;
-        private readonly Span<float> _y = y;
-
-        public readonly void Row(int tap, int outOffset, int inOffset, int count, int inStride)
-        {
-            Span<float> dst = _y.Slice(outOffset, count);
-            if (inStride == 1)
-            {
-                ReadOnlySpan<float> src = _x.Slice(inOffset, count);
-                int i = 0;
-                for (; i <= count - Vector256<float>.Count; i += Vector256<float>.Count)
-                {
-                    Vector256.Max(Vector256.Create(dst.Slice(i, Vector256<float>.Count)), Vector256.Create(src.Slice(i, Vector256<float>.Count))).CopyTo(dst.Slice(i));
-                }
-
-                for (; i < count; i++)
-                {
-                    dst[i] = MathF.Max(dst[i], src[i]);
-                }
-
-                return;
-            }
-
-            for (int i = 0; i < count; i++)
-            {
-                dst[i] = MathF.Max(dst[i], _x[inOffset + i * inStride]);
+                dst[i] = TOp.Combine(dst[i], _x[inOffset + i * inStride]);
             }
         }
     }
