@@ -61,8 +61,9 @@ internal sealed class ConvOperator : IOperator
     {
         Value x = ctx.Input(0), w = ctx.Input(1), y = ctx.Output(0);
         int[] xs = x.KnownShape, ws = w.KnownShape;
-        int group = (int)ctx.Attributes().Int("group", 1);
-        WindowGeometry window = WindowGeometry.Resolve(ctx.Attributes(), xs[2..], ws[2..], ceilMode: false);
+        InferenceContext attributes = ctx.Attributes();
+        int group = (int)attributes.Int("group", 1);
+        WindowGeometry window = WindowGeometry.Resolve(attributes, xs[2..], ws[2..], ceilMode: false);
         int groupChannels = xs[1] / group;
         ConvAlgorithm algorithm = groupChannels == 1 ? ConvAlgorithm.Depthwise
             : window.IsPointwise ? ConvAlgorithm.Pointwise
