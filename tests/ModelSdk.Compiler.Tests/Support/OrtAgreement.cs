@@ -10,7 +10,7 @@ public static class OrtAgreement
     /// Compiles and runs <paramref name="model"/> on <paramref name="inputs"/> (graph input order) and compares every
     /// output with ONNX Runtime's (relative L2 ≤ <paramref name="tolerance"/>, exact for integers); returns ModelSdk's outputs.
     /// </summary>
-    public static Tensor[] AssertMatches(byte[] model, (string Name, Tensor Value)[] inputs, double tolerance = 1e-5)
+    public static Tensor[] AssertMatches(byte[] model, IReadOnlyList<(string Name, Tensor Value)> inputs, double tolerance = 1e-5)
     {
         Tensor[] expected = OrtReference.Run(model, inputs);
         Tensor[] actual = ModelRunner.Run(model, inputs.Select(i => i.Value).ToList());

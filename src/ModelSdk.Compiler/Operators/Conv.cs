@@ -1,0 +1,99 @@
+using ModelSdk.Compiler.Diagnostics;
+using ModelSdk.Compiler.Ir;
+using ModelSdk.Compiler.Operators.Common;
+using ModelSdk.Plan;
+using ModelSdk.Runtime.Kernels;
+
+namespace ModelSdk.Compiler.Operators;
+
+/// <summary>
+/// Conv over 1, 2, 3 or more spatial dimensions, with groups, padding (explicit or auto_pad),
+/// strides, dilations and an optional bias; weights and bias may be computed at run time.
+/// Lowered onto <see cref="Conv"/>: a direct kernel when each group has one input channel
+/// (depthwise), GEMM on the input itself for 1×1 convolutions, im2col + GEMM otherwise.
+/// </summary>
+[OnnxOperator("Conv")]
+internal sealed class ConvOperator : IOperator
+{
+    public void Infer(InferenceContext ctx)
+    {
+        ctx.RequireType(0, ElementType.Float32);
+        ctx.RequireType(1, ElementType.Float32);
+        int[] x = ctx.InputShape(0), w = ctx.InputShape(1);
+        if (x.Length < 3 || w.Length != x.Length)
+        {
+            throw ctx.Error(DiagnosticCodes.ShapeMismatch,
+                $"Conv needs X as [N,C,spatial…] and W of the same rank, but their shapes are {Shapes.Format(x)} and {Shapes.Format(w)}.");
+        }
+
+        long group = ctx.Int("group", 1);
+        if (group < 1 || group > int.MaxValue)
+        {
+            throw ctx.Error(DiagnosticCodes.InvalidAttribute, $"attribute 'group' of Conv must be positive, but it is {group}.");
+        }
+
+        if ((long)w[1] * group != x[1] || w[0] % group != 0)
+        {
+            throw ctx.Error(DiagnosticCodes.ShapeMismatch,
+                $"the channels of Conv do not match its {group} group(s): X {Shapes.Format(x)} has {x[1]} channels and W {Shapes.Format(w)} expects {w[1]} per group, with {w[0]} output channels.");
+        }
+
+        int[] kernel = w[2..];
+        if (WindowGeometry.KernelAttribute(ctx, kernel.Length) is { } attribute && !Shapes.Equal(attribute, kernel))
+        {
+            throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"attribute 'kernel_shape' of Conv is {Shapes.Format(attribute)}, but W {Shapes.Format(w)} has kernel {Shapes.Format(kernel)}.");
+        }
+
+        if (ctx.OptionalInput(2) is { } bias)
+        {
+            ctx.RequireType(2, ElementType.Float32);
+            if (!Shapes.Equal(bias.KnownShape, [w[0]]))
+            {
+                throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"the bias B of Conv must have shape [{w[0]}] (one value per output channel), but it has {Shapes.Format(bias.KnownShape)}.", bias.Name);
+            }
+        }
+
+        WindowGeometry window = WindowGeometry.Resolve(ctx, x[2..], kernel, ceilMode: false);
+        ctx.SetOutput(0, ElementType.Float32, [x[0], w[0], .. window.Output]);
+    }
+
+    public void Lower(LoweringContext ctx)
+    {
+        Value x = ctx.Input(0), w = ctx.Input(1), y = ctx.Output(0);
+        int[] xs = x.KnownShape, ws = w.KnownShape;
+        InferenceContext attributes = ctx.Attributes();
+        int group = (int)attributes.Int("group", 1);
+        WindowGeometry window = WindowGeometry.Resolve(attributes, xs[2..], ws[2..], ceilMode: false);
+        int groupChannels = xs[1] / group;
+        ConvAlgorithm algorithm = groupChannels == 1 ? ConvAlgorithm.Depthwise
+            : window.IsPointwise ? ConvAlgorithm.Pointwise
+            : ConvAlgorithm.Im2Col;
+        Value? col = algorithm == ConvAlgorithm.Im2Col
+            ? ctx.Temporary(ElementType.Float32, [groupChannels * window.Taps, Shapes.ElementCount(window.Output)], "im2col")
+            : null;
+        ctx.Emit(nameof(Conv), [],
+            PlanArg.Enum("algorithm", nameof(ConvAlgorithm), algorithm.ToString()),
+            ctx.In("x", x),
+            ctx.In("w", w),
+            ctx.InOrNone("b", ctx.OptionalInput(2)),
+            ctx.Out("y", y),
+            col is null ? PlanArg.None("col") : ctx.Out("col", col),
+            PlanArg.Int("batch", xs[0]),
+            PlanArg.Int("channels", xs[1]),
+            PlanArg.Int("outChannels", ws[0]),
+            PlanArg.Int("group", group),
+            PlanArg.IntList("inputShape", window.Input),
+            PlanArg.IntList("outputShape", window.Output),
+            PlanArg.IntList("kernelShape", window.Kernel),
+            PlanArg.IntList("strides", window.Strides),
+            PlanArg.IntList("dilations", window.Dilations),
+            PlanArg.IntList("padsBegin", window.PadsBegin));
+    }
+
+    public long CountMacs(Node node)
+    {
+        Value w = node.Inputs[1]!;
+        int outChannels = w.KnownShape[0];
+        return outChannels == 0 ? 0 : (long)node.Outputs[0].ElementCount * (w.ElementCount / outChannels);
+    }
+}
