@@ -10,9 +10,9 @@ namespace ModelSdk.Compiler.Operators;
 /// BatchNormalization at inference: <c>y = (x − mean) / sqrt(var + epsilon) · scale + B</c> per
 /// channel, rewritten as <c>y = x · s + t</c> and lowered onto <see cref="ChannelAffine"/>. With
 /// constant parameters s and t are computed at compile time; otherwise by a few steps on [C].
-/// Training mode (and its extra outputs) and opset 7's per-activation mode (spatial=0) are not supported.
+/// Training mode (and its extra outputs) and the per-activation mode of opsets 6–8 (spatial=0) are not supported.
 /// </summary>
-[OnnxOperator("BatchNormalization", MinOpset = 7)]
+[OnnxOperator("BatchNormalization")]
 internal sealed class BatchNormalizationOperator : IOperator
 {
     private static readonly string[] Roles = ["X", "scale", "B", "input_mean", "input_var"];

@@ -10,7 +10,7 @@ namespace ModelSdk.Compiler.Operators;
 /// Gemm: <c>Y = alpha · op(A) · op(B) + beta · C</c> with 2-D A and B, optional transposes, and a
 /// bias C broadcast one way to <c>[M, N]</c> (required before opset 11). Lowered onto <see cref="Gemm"/>.
 /// </summary>
-[OnnxOperator("Gemm", MinOpset = 7)]
+[OnnxOperator("Gemm")]
 internal sealed class GemmOperator : IOperator
 {
     public void Infer(InferenceContext ctx)
