@@ -79,7 +79,7 @@ public sealed class ConsumerProjectTests(PackageFeed feed) : IClassFixture<Packa
 
     private string CreateConsumer(string name)
     {
-        string consumerDir = Path.Combine(AppContext.BaseDirectory, "Consumer");
+        string consumerDir = Path.Combine(RepositoryPaths.Root, "tests", "ModelSdk.EndToEnd.Tests", "Consumer");
         string fixtures = RepositoryPaths.Fixtures;
         var files = new List<(string, string)>
         {
