@@ -13,9 +13,12 @@ public class GeneratorTests
 {
     [Theory]
     [InlineData("names.onnx", null)]
+    [InlineData("two_inputs.onnx", null)]
+    [InlineData("dynamic_batch.onnx", "x=4,16")]
+    [InlineData("../../../samples/Digits/Models/digits.onnx", null)]
     public void Generated_code_matches_baseline(string model, string? inputShapes)
     {
-        PlanInput plan = PlanInput.FromModel(Repository.Fixture(model), inputShapes: inputShapes);
+        PlanInput plan = PlanInput.FromModel(Path.GetFullPath(Repository.Fixture(model)), inputShapes: inputShapes);
         (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run([plan]);
 
         Assert.Empty(result.Diagnostics);

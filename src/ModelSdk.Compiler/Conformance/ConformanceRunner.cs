@@ -31,6 +31,9 @@ public sealed record ConformanceResult(string Name, ConformanceStatus Status, st
     };
 }
 
+/// <summary>Runs a compiled plan on raw inputs and returns raw outputs (the executor, or generated code in tests).</summary>
+public delegate byte[][] PlanRunner(CompiledPlan plan, byte[] weights, IReadOnlyList<byte[]> inputs);
+
 /// <summary>
 /// Runs ONNX backend test cases (a folder with <c>model.onnx</c> and <c>test_data_set_*/input_*.pb</c>,
 /// <c>output_*.pb</c>) through the same compiler path as a build, then the executor, and compares
@@ -65,12 +68,12 @@ public static class ConformanceRunner
             .OrderBy(d => d, StringComparer.Ordinal);
     }
 
-    /// <summary>Runs one case; <paramref name="name"/> is how it is reported.</summary>
-    public static ConformanceResult Run(string caseDirectory, string name)
+    /// <summary>Runs one case; <paramref name="name"/> is how it is reported. <paramref name="runner"/> defaults to the executor.</summary>
+    public static ConformanceResult Run(string caseDirectory, string name, PlanRunner? runner = null)
     {
         try
         {
-            return RunCore(caseDirectory, name);
+            return RunCore(caseDirectory, name, runner ?? ((plan, weights, inputs) => Executor.Run(plan, weights, inputs)));
         }
         catch (CompileException e) when (UnsupportedCodes.Contains(e.Diagnostic.Code))
         {
@@ -82,7 +85,7 @@ public static class ConformanceRunner
         }
     }
 
-    private static ConformanceResult RunCore(string caseDirectory, string name)
+    private static ConformanceResult RunCore(string caseDirectory, string name, PlanRunner runner)
     {
         string modelPath = Path.Combine(caseDirectory, "model.onnx");
         var dataSets = Directory.EnumerateDirectories(caseDirectory, "test_data_set_*").OrderBy(d => d, StringComparer.Ordinal).ToList();
@@ -134,7 +137,7 @@ public static class ConformanceRunner
                 }
             }
 
-            byte[][] actual = Executor.Run(plan, compiled.Weights, inputs.Select(t => t.Bytes.ToArray()).ToList());
+            byte[][] actual = runner(plan, compiled.Weights!, inputs.Select(t => t.Bytes.ToArray()).ToList());
             for (int o = 0; o < expected.Count; o++)
             {
                 PlanTensor t = plan.Tensors[plan.Outputs[o].TensorId];
