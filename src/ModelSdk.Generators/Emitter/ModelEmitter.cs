@@ -110,11 +110,17 @@ namespace ModelSdk.Generators.Emitter
 
         private void EmitFieldsAndConstructor()
         {
+            string load = _plan.WeightsBytes == 0
+                ? $"{Runtime}.WeightsBlob.Empty"
+                : $"{Runtime}.WeightsBlob.FromResource(typeof({_options.ClassName}).Assembly, {Literals.String(_options.ResourceName)}, {Literals.Int(_plan.WeightsBytes)}L, {Literals.String(_plan.WeightsSha256)})";
+            _w.Line("// Weights are read-only: every instance shares one copy, read from the assembly on first use.");
+            _w.Line($"private static readonly global::System.Lazy<{Runtime}.WeightsBlob> s_weights = new global::System.Lazy<{Runtime}.WeightsBlob>(() => {load});");
+            _w.Line();
             _w.Line($"private readonly {Runtime}.WeightsBlob _weights;");
             _w.Line($"private readonly {Runtime}.Arena _arena;");
             _w.Line("private bool _disposed;");
             _w.Line();
-            _w.Line("/// <summary>Loads the weights (once) and allocates the scratch arena.</summary>");
+            _w.Line("/// <summary>Gets the weights (read once per process) and allocates this instance's scratch arena.</summary>");
             _w.Line("/// <param name=\"target\">The hardware to run on; this build compiled the model for the CPU.</param>");
             using (_w.Block($"public {_options.ClassName}({Runtime}.ModelTarget target = {Runtime}.ModelTarget.Cpu)"))
             {
@@ -123,9 +129,8 @@ namespace ModelSdk.Generators.Emitter
                     _w.Line($"throw new global::System.NotSupportedException({Literals.String($"{_options.ClassName} was compiled for the CPU target only. Add the target to the Targets metadata of its <OnnxModel> item.")});");
                 }
 
-                _w.Line(_plan.WeightsBytes == 0
-                    ? $"_weights = {Runtime}.WeightsBlob.Empty;"
-                    : $"_weights = {Runtime}.WeightsBlob.FromResource(typeof({_options.ClassName}).Assembly, {Literals.String(_options.ResourceName)}, {Literals.Int(_plan.WeightsBytes)}L, {Literals.String(_plan.WeightsSha256)});");
+                _w.Line();
+                _w.Line("_weights = s_weights.Value;");
                 _w.Line($"_arena = new {Runtime}.Arena({Literals.Int(_plan.ArenaBytes)}L);");
             }
 

@@ -37,11 +37,14 @@ namespace Tests
             },
             3818L, 81920L, 15360L, 24576L);
 
+        // Weights are read-only: every instance shares one copy, read from the assembly on first use.
+        private static readonly global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob> s_weights = new global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob>(() => global::ModelSdk.Runtime.WeightsBlob.FromResource(typeof(Digits).Assembly, "ModelSdk/digits.onnx.weights", 15360L, "93ac15d43bc6d2e37fc81430253a87ab6316acbf5c3dd8a04818f95ea89c2a68"));
+
         private readonly global::ModelSdk.Runtime.WeightsBlob _weights;
         private readonly global::ModelSdk.Runtime.Arena _arena;
         private bool _disposed;
 
-        /// <summary>Loads the weights (once) and allocates the scratch arena.</summary>
+        /// <summary>Gets the weights (read once per process) and allocates this instance's scratch arena.</summary>
         /// <param name="target">The hardware to run on; this build compiled the model for the CPU.</param>
         public Digits(global::ModelSdk.Runtime.ModelTarget target = global::ModelSdk.Runtime.ModelTarget.Cpu)
         {
@@ -49,7 +52,8 @@ namespace Tests
             {
                 throw new global::System.NotSupportedException("Digits was compiled for the CPU target only. Add the target to the Targets metadata of its <OnnxModel> item.");
             }
-            _weights = global::ModelSdk.Runtime.WeightsBlob.FromResource(typeof(Digits).Assembly, "ModelSdk/digits.onnx.weights", 15360L, "93ac15d43bc6d2e37fc81430253a87ab6316acbf5c3dd8a04818f95ea89c2a68");
+
+            _weights = s_weights.Value;
             _arena = new global::ModelSdk.Runtime.Arena(24576L);
         }
 

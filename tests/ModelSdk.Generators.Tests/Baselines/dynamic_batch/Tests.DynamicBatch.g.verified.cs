@@ -37,11 +37,14 @@ namespace Tests
             },
             136L, 512L, 576L, 256L);
 
+        // Weights are read-only: every instance shares one copy, read from the assembly on first use.
+        private static readonly global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob> s_weights = new global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob>(() => global::ModelSdk.Runtime.WeightsBlob.FromResource(typeof(DynamicBatch).Assembly, "ModelSdk/dynamic_batch.onnx.weights", 576L, "b0f9f47884898a75d91c05a2e4740cd06848138c423c9b33431251ae5f897df0"));
+
         private readonly global::ModelSdk.Runtime.WeightsBlob _weights;
         private readonly global::ModelSdk.Runtime.Arena _arena;
         private bool _disposed;
 
-        /// <summary>Loads the weights (once) and allocates the scratch arena.</summary>
+        /// <summary>Gets the weights (read once per process) and allocates this instance's scratch arena.</summary>
         /// <param name="target">The hardware to run on; this build compiled the model for the CPU.</param>
         public DynamicBatch(global::ModelSdk.Runtime.ModelTarget target = global::ModelSdk.Runtime.ModelTarget.Cpu)
         {
@@ -49,7 +52,8 @@ namespace Tests
             {
                 throw new global::System.NotSupportedException("DynamicBatch was compiled for the CPU target only. Add the target to the Targets metadata of its <OnnxModel> item.");
             }
-            _weights = global::ModelSdk.Runtime.WeightsBlob.FromResource(typeof(DynamicBatch).Assembly, "ModelSdk/dynamic_batch.onnx.weights", 576L, "b0f9f47884898a75d91c05a2e4740cd06848138c423c9b33431251ae5f897df0");
+
+            _weights = s_weights.Value;
             _arena = new global::ModelSdk.Runtime.Arena(256L);
         }
 

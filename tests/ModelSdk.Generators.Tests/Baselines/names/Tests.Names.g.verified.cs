@@ -72,11 +72,14 @@ namespace Tests
             },
             0L, 0L, 0L, 128L);
 
+        // Weights are read-only: every instance shares one copy, read from the assembly on first use.
+        private static readonly global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob> s_weights = new global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob>(() => global::ModelSdk.Runtime.WeightsBlob.Empty);
+
         private readonly global::ModelSdk.Runtime.WeightsBlob _weights;
         private readonly global::ModelSdk.Runtime.Arena _arena;
         private bool _disposed;
 
-        /// <summary>Loads the weights (once) and allocates the scratch arena.</summary>
+        /// <summary>Gets the weights (read once per process) and allocates this instance's scratch arena.</summary>
         /// <param name="target">The hardware to run on; this build compiled the model for the CPU.</param>
         public Names(global::ModelSdk.Runtime.ModelTarget target = global::ModelSdk.Runtime.ModelTarget.Cpu)
         {
@@ -84,7 +87,8 @@ namespace Tests
             {
                 throw new global::System.NotSupportedException("Names was compiled for the CPU target only. Add the target to the Targets metadata of its <OnnxModel> item.");
             }
-            _weights = global::ModelSdk.Runtime.WeightsBlob.Empty;
+
+            _weights = s_weights.Value;
             _arena = new global::ModelSdk.Runtime.Arena(128L);
         }
 

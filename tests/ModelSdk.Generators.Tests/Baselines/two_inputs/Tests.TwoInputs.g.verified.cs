@@ -51,11 +51,14 @@ namespace Tests
             },
             196L, 32L, 832L, 256L);
 
+        // Weights are read-only: every instance shares one copy, read from the assembly on first use.
+        private static readonly global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob> s_weights = new global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob>(() => global::ModelSdk.Runtime.WeightsBlob.FromResource(typeof(TwoInputs).Assembly, "ModelSdk/two_inputs.onnx.weights", 832L, "41ab73627451008f8763435ed64e49738bd696b740c26505ed9b8e43cacd272e"));
+
         private readonly global::ModelSdk.Runtime.WeightsBlob _weights;
         private readonly global::ModelSdk.Runtime.Arena _arena;
         private bool _disposed;
 
-        /// <summary>Loads the weights (once) and allocates the scratch arena.</summary>
+        /// <summary>Gets the weights (read once per process) and allocates this instance's scratch arena.</summary>
         /// <param name="target">The hardware to run on; this build compiled the model for the CPU.</param>
         public TwoInputs(global::ModelSdk.Runtime.ModelTarget target = global::ModelSdk.Runtime.ModelTarget.Cpu)
         {
@@ -63,7 +66,8 @@ namespace Tests
             {
                 throw new global::System.NotSupportedException("TwoInputs was compiled for the CPU target only. Add the target to the Targets metadata of its <OnnxModel> item.");
             }
-            _weights = global::ModelSdk.Runtime.WeightsBlob.FromResource(typeof(TwoInputs).Assembly, "ModelSdk/two_inputs.onnx.weights", 832L, "41ab73627451008f8763435ed64e49738bd696b740c26505ed9b8e43cacd272e");
+
+            _weights = s_weights.Value;
             _arena = new global::ModelSdk.Runtime.Arena(256L);
         }
 
