@@ -1,0 +1,51 @@
+using ModelSdk.Compiler.Lowering;
+
+namespace ModelSdk.Compiler.Tests.Passes;
+
+public class MemoryPlannerTests
+{
+    [Fact]
+    public void Buffers_that_are_never_alive_together_share_memory()
+    {
+        var (offsets, arena) = MemoryPlanner.Plan([new(0, 1000, 0, 1), new(1, 1000, 2, 3), new(2, 500, 1, 2)]);
+
+        Assert.Equal(offsets[0], offsets[1]);
+        Assert.NotEqual(offsets[0], offsets[2]);
+        Assert.Equal(MemoryPlanner.Align(1000) + MemoryPlanner.Align(500), arena);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Random_lifetimes_never_overlap_in_memory(int seed)
+    {
+        var rng = new Random(seed);
+        var requests = Enumerable.Range(0, 2000).Select(i =>
+        {
+            int first = rng.Next(0, 3000);
+            return new BufferRequest(i, rng.Next(1, 5000), first, first + rng.Next(0, rng.Next(2) == 0 ? 5 : 400));
+        }).ToList();
+
+        var (offsets, arena) = MemoryPlanner.Plan(requests);
+
+        foreach (BufferRequest r in requests)
+        {
+            Assert.Equal(0, offsets[r.Id] % MemoryPlanner.Alignment);
+            Assert.True(offsets[r.Id] + r.Bytes <= arena);
+        }
+
+        var byStart = requests.OrderBy(r => r.FirstStep).ToList();
+        for (int i = 0; i < byStart.Count; i++)
+        {
+            for (int j = i + 1; j < byStart.Count && byStart[j].FirstStep <= byStart[i].LastStep; j++)
+            {
+                BufferRequest a = byStart[i], b = byStart[j];
+                bool disjoint = offsets[a.Id] + a.Bytes <= offsets[b.Id] || offsets[b.Id] + b.Bytes <= offsets[a.Id];
+                Assert.True(disjoint, $"buffers {a.Id} and {b.Id} are alive together and overlap");
+            }
+        }
+
+        Assert.True(arena < requests.Sum(r => MemoryPlanner.Align(r.Bytes)) / 4, "the plan should reuse memory");
+    }
+}
