@@ -59,6 +59,33 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void A_long_model_runs_in_several_methods_and_computes_the_same()
+    {
+        var b = new OnnxModelBuilder();
+        string x = b.Input("x", ElementType.Float32, 8);
+        string current = x;
+        for (int i = 0; i < 600; i++)
+        {
+            current = b.Node(i % 2 == 0 ? "Add" : "Mul", [current, b.Initializer($"c{i}", [8], Enumerable.Range(0, 8).Select(k => 1f + (k + i) % 3 * 0.001f).ToArray())]);
+        }
+
+        b.Output(current);
+        string path = Path.Combine(Path.GetTempPath(), "modelsdk-tests", Guid.NewGuid().ToString("N"), "long.onnx");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, b.Build());
+        PlanInput plan = PlanInput.FromModel(path);
+        CompiledPlan compiled = PlanReader.Read(plan.PlanText);
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run([plan], GeneratedModelRunner.HarnessSource("Harness", "Tests.Long", compiled));
+
+        Assert.Contains("private void RunPart2(", result.Results[0].GeneratedSources[0].SourceText.ToString());
+        var assembly = GeneratorHarness.Load(output, [plan]);
+        byte[][] input = [RandomFloats(new Random(2), 8)];
+        Assert.Equal(Executor.Run(compiled, PayloadOf(plan), input), GeneratedModelRunner.Invoke(assembly, "Harness", compiled, input));
+    }
+
+    private static byte[] PayloadOf(PlanInput plan) => plan.WeightsBlob![ModelSdk.Runtime.WeightsBlob.HeaderSize..];
+
+    [Fact]
     public void Hostile_tensor_names_never_break_the_generated_source()
     {
         string[] names = ["a\"b\\c", "*/ x /*", "line\nbreak", "</summary><c>", "@int", "\u202Eevil", "名前", "#if false", "string"];

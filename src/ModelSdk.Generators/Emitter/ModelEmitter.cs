@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using ModelSdk.Generators.Model;
@@ -65,6 +66,7 @@ namespace ModelSdk.Generators.Emitter
             EmitFieldsAndConstructor();
             EmitAllocatingRun();
             EmitSpanRun();
+            EmitStepParts();
             EmitDispose();
             EmitOutputClass();
             _w.Close();
@@ -173,10 +175,7 @@ namespace ModelSdk.Generators.Emitter
                 _w.Line($"/// <param name=\"{Param(t)}\">Receives output <c>{Literals.Doc(t.Value.Name)}</c>: {t.Tensor.ElementCount} elements.</param>");
             }
 
-            string parameters = string.Join(", ",
-                _names.Inputs.Select(t => $"global::System.ReadOnlySpan<{t.ElementType}> {t.Parameter}")
-                .Concat(_names.Outputs.Select(t => $"global::System.Span<{t.ElementType}> {t.Parameter}")));
-            using (_w.Block($"public void Run({parameters})"))
+            using (_w.Block($"public void Run({RunParameters()})"))
             {
                 _w.Line("global::System.ObjectDisposedException.ThrowIf(_disposed, this);");
                 foreach (TensorNames t in _names.Inputs.Concat(_names.Outputs))
@@ -201,12 +200,51 @@ namespace ModelSdk.Generators.Emitter
             _w.Line();
         }
 
+        /// <summary>
+        /// Steps per method. A model with more steps runs them in several private methods, because the
+        /// JIT's and the C# compiler's time grows faster than linearly with the size of one method.
+        /// </summary>
+        private const int StepsPerMethod = 256;
+
         private void EmitSteps()
         {
-            var declared = new HashSet<int>();
-            foreach (PlanStep step in _plan.Steps)
+            if (_plan.Steps.Count <= StepsPerMethod)
             {
-                foreach (PlanArg arg in step.Args)
+                EmitStepRange(0, _plan.Steps.Count);
+                return;
+            }
+
+            for (int part = 0; part * StepsPerMethod < _plan.Steps.Count; part++)
+            {
+                _w.Line($"RunPart{part}({RunArguments()});");
+            }
+        }
+
+        private void EmitStepParts()
+        {
+            if (_plan.Steps.Count <= StepsPerMethod)
+            {
+                return;
+            }
+
+            for (int part = 0; part * StepsPerMethod < _plan.Steps.Count; part++)
+            {
+                int start = part * StepsPerMethod;
+                using (_w.Block($"private void RunPart{part}({RunParameters()})"))
+                {
+                    EmitStepRange(start, Math.Min(start + StepsPerMethod, _plan.Steps.Count));
+                }
+
+                _w.Line();
+            }
+        }
+
+        private void EmitStepRange(int start, int end)
+        {
+            var declared = new HashSet<int>();
+            for (int s = start; s < end; s++)
+            {
+                foreach (PlanArg arg in _plan.Steps[s].Args)
                 {
                     if (arg.IsTensor && declared.Add(arg.Tensor))
                     {
@@ -215,13 +253,20 @@ namespace ModelSdk.Generators.Emitter
                 }
             }
 
-            foreach (PlanStep step in _plan.Steps)
+            for (int s = start; s < end; s++)
             {
+                PlanStep step = _plan.Steps[s];
                 string typeArgs = step.TypeArgs.Count == 0 ? string.Empty : "<" + string.Join(", ", step.TypeArgs.Select(t => t.ToCSharpName())) + ">";
                 string args = string.Join(", ", step.Args.Select(a => a.Name + ": " + Argument(a)));
                 _w.Line($"global::ModelSdk.Runtime.Kernels.{step.Kernel}.Run{typeArgs}({args});");
             }
         }
+
+        private string RunParameters() => string.Join(", ",
+            _names.Inputs.Select(t => $"global::System.ReadOnlySpan<{t.ElementType}> {t.Parameter}")
+            .Concat(_names.Outputs.Select(t => $"global::System.Span<{t.ElementType}> {t.Parameter}")));
+
+        private string RunArguments() => string.Join(", ", _names.Inputs.Concat(_names.Outputs).Select(t => t.Parameter));
 
         private void DeclareTensor(PlanTensor t)
         {
