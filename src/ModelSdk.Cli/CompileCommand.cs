@@ -34,11 +34,22 @@ internal static class CompileCommand
 
         WriteAtomically(weights, result.WeightsBlob());
         WriteAtomically(report, System.Text.Encoding.UTF8.GetBytes(result.Report!));
-        WriteAtomically(deps, System.Text.Encoding.UTF8.GetBytes(string.Join("\n", result.Dependencies) + "\n"));
+        WriteAtomically(deps, System.Text.Encoding.UTF8.GetBytes(DependencyStamps(result.Dependencies)));
         WriteAtomically(plan, System.Text.Encoding.UTF8.GetBytes(result.PlanText!)); // last: the plan's time stamp marks a complete compile
         stdout.WriteLine($"modelsdk: compiled {Path.GetFileName(model)}: {result.Plan!.Cost.Parameters:N0} parameters, {result.Plan.Cost.Macs:N0} MACs, {result.Plan.ArenaBytes:N0}-byte arena");
         return CommandLine.Ok;
     }
+
+    /// <summary>
+    /// One line per file the compile read: size, last-write time (UTC ticks) and path. The build compares
+    /// them with the files' current ones, so replacing a model by an older copy still recompiles it.
+    /// </summary>
+    private static string DependencyStamps(IEnumerable<string> files)
+        => string.Concat(files.Select(f =>
+        {
+            var info = new FileInfo(f);
+            return $"{info.Length} {info.LastWriteTimeUtc.Ticks} {info.FullName}\n";
+        }));
 
     private static void WriteAtomically(string path, byte[] content)
     {

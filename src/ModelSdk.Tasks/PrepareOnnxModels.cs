@@ -113,26 +113,53 @@ namespace ModelSdk.Tasks
             item.SetMetadata("ReportFile", Output(".report.md"));
             item.SetMetadata("DepsFile", Output(".deps"));
             item.SetMetadata("OptionsFile", Output(".options"));
-            item.SetMetadata("Dependencies", string.Join(";", ReadDependencies(Output(".deps"), fullPath)));
+            (List<string> dependencies, bool changed) = ReadDependencies(Output(".deps"), fullPath);
+            item.SetMetadata("Dependencies", string.Join(";", dependencies));
             WriteOptions(Output(".options"), fullPath, item);
+            if (changed)
+            {
+                // Timestamps cannot tell; a missing plan makes the compile target run for this model.
+                File.Delete(Output(".plan"));
+            }
+
             return item;
         }
 
-        /// <summary>Files the last compile read besides the model (external data); missing ones are left out.</summary>
-        private static IEnumerable<string> ReadDependencies(string depsFile, string modelPath)
+        /// <summary>
+    /// Reads the files the last compile read (model and external data), each recorded with its size and
+    /// time stamp. Returns the external data files (inputs of the compile target) and whether any file
+    /// changed in a way timestamps alone would miss (replaced by an older copy, or removed).
+    /// </summary>
+    private static (List<string> Files, bool Changed) ReadDependencies(string depsFile, string modelPath)
+    {
+        var files = new List<string>();
+        if (!File.Exists(depsFile))
         {
-            if (!File.Exists(depsFile))
-            {
-                return Enumerable.Empty<string>();
-            }
-
-            return File.ReadAllLines(depsFile)
-                .Select(l => l.Trim())
-                .Where(l => l.Length > 0 && !string.Equals(l, modelPath, StringComparison.Ordinal) && File.Exists(l))
-                .ToList();
+            return (files, false);
         }
 
-        private void WriteOptions(string path, string modelPath, ITaskItem item)
+        bool changed = false;
+        foreach (string line in File.ReadAllLines(depsFile))
+        {
+            string[] parts = line.Split(new[] { ' ' }, 3);
+            if (parts.Length != 3 || !long.TryParse(parts[0], out long size) || !long.TryParse(parts[1], out long ticks))
+            {
+                changed = true; // an unreadable record: recompile rather than guess
+                continue;
+            }
+
+            var info = new FileInfo(parts[2]);
+            changed |= !info.Exists || info.Length != size || info.LastWriteTimeUtc.Ticks != ticks;
+            if (info.Exists && !string.Equals(info.FullName, Path.GetFullPath(modelPath), StringComparison.Ordinal))
+            {
+                files.Add(info.FullName);
+            }
+        }
+
+        return (files, changed);
+    }
+
+    private void WriteOptions(string path, string modelPath, ITaskItem item)
         {
             var sb = new StringBuilder();
             sb.Append("sdk=").Append(SdkVersion).Append('\n');

@@ -53,6 +53,23 @@ public sealed class ConsumerProjectTests(PackageFeed feed) : IClassFixture<Packa
     }
 
     [Fact]
+    public void Replacing_the_model_file_regenerates_the_class()
+    {
+        string project = feed.CreateProject("Follows", Csproj("""
+                <OnnxModel Include="Models/model.onnx" />
+            """), "System.Console.WriteLine(\"shape=\" + string.Join(\",\", Follows.Model.XShape.ToArray()) + \" length=\" + Follows.Model.XLength);",
+            [(Path.Combine(RepositoryPaths.Fixtures, "mlp.onnx"), "Models/model.onnx")]);
+        PackageFeed.Build(project).EnsureSuccess("Build with the MLP");
+        Assert.Contains("shape=1,64 length=64", DotNet.Run(project, TimeSpan.FromMinutes(1), "run", "--no-build").EnsureSuccess("Run").Output);
+
+        File.Copy(Path.Combine(RepositoryPaths.Fixtures, "lenet.onnx"), Path.Combine(project, "Models", "model.onnx"), overwrite: true);
+        string rebuild = PackageFeed.Build(project).EnsureSuccess("Build with LeNet").Output;
+
+        Assert.Contains(CompiledMarker + "model.onnx", rebuild);
+        Assert.Contains("shape=1,1,28,28 length=784", DotNet.Run(project, TimeSpan.FromMinutes(1), "run", "--no-build").EnsureSuccess("Run").Output);
+    }
+
+    [Fact]
     public void Broken_and_unsupported_models_fail_the_build_with_a_diagnostic_and_no_stack_trace()
     {
         string dir = Path.Combine(feed.Root, "broken-inputs");
