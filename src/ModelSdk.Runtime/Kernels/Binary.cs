@@ -43,9 +43,9 @@ public static class Binary
         where T : unmanaged, INumber<T>
     {
         int rank = shape.Length;
-        if (rank == 0 || aStrides.Length != rank || bStrides.Length != rank)
+        if (rank == 0 || rank > Odometer.MaxRank || aStrides.Length != rank || bStrides.Length != rank)
         {
-            throw new ArgumentException("Shape and strides must have the same, non-zero rank.");
+            throw new ArgumentException($"Shape and strides must have the same rank, from 1 to {Odometer.MaxRank}.");
         }
 
         int inner = shape[rank - 1];
@@ -56,27 +56,12 @@ public static class Binary
             return;
         }
 
-        Span<int> index = stackalloc int[rank];
+        Span<int> index = stackalloc int[rank - 1];
         int aOff = 0, bOff = 0;
         for (int o = 0; o < outer; o++)
         {
             Row(op, a, aOff, sa, b, bOff, sb, y.Slice(o * inner, inner));
-
-            // Advance the odometer over the outer dimensions.
-            for (int d = rank - 2; d >= 0; d--)
-            {
-                index[d]++;
-                aOff += aStrides[d];
-                bOff += bStrides[d];
-                if (index[d] < shape[d])
-                {
-                    break;
-                }
-
-                aOff -= aStrides[d] * shape[d];
-                bOff -= bStrides[d] * shape[d];
-                index[d] = 0;
-            }
+            Odometer.Advance(index, shape, aStrides, ref aOff, bStrides, ref bOff);
         }
     }
 

@@ -41,7 +41,7 @@ public static class Gemm
         ReadOnlySpan<int> batchShape, ReadOnlySpan<int> aBatchStrides, ReadOnlySpan<int> bBatchStrides)
     {
         int rank = batchShape.Length;
-        if (rank == 0 || aBatchStrides.Length != rank || bBatchStrides.Length != rank || m < 0 || n < 0 || k < 0)
+        if (rank == 0 || rank > Odometer.MaxRank || aBatchStrides.Length != rank || bBatchStrides.Length != rank || m < 0 || n < 0 || k < 0)
         {
             throw new ArgumentException("Invalid GEMM dimensions or batch layout.");
         }
@@ -63,20 +63,7 @@ public static class Gemm
         for (int i = 0; i < batch; i++)
         {
             Multiply(a.Slice(aOff, m * k), transA, b.Slice(bOff, k * n), transB, y.Slice(i * matrix, matrix), m, n, k, alpha, c, cRowStride, cColStride, beta);
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                index[d]++;
-                aOff += aBatchStrides[d];
-                bOff += bBatchStrides[d];
-                if (index[d] < batchShape[d])
-                {
-                    break;
-                }
-
-                aOff -= aBatchStrides[d] * batchShape[d];
-                bOff -= bBatchStrides[d] * batchShape[d];
-                index[d] = 0;
-            }
+            Odometer.Advance(index, batchShape, aBatchStrides, ref aOff, bBatchStrides, ref bOff);
         }
     }
 

@@ -27,4 +27,22 @@ internal static class Odometer
             index[d] = 0;
         }
     }
+
+    /// <summary>As <see cref="Advance(Span{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, ref int)"/>, for two operands walked together.</summary>
+    public static void Advance(Span<int> index, ReadOnlySpan<int> shape, ReadOnlySpan<int> aStrides, ref int aOffset, ReadOnlySpan<int> bStrides, ref int bOffset)
+    {
+        for (int d = index.Length - 1; d >= 0; d--)
+        {
+            aOffset += aStrides[d];
+            bOffset += bStrides[d];
+            if (++index[d] < shape[d])
+            {
+                return;
+            }
+
+            aOffset -= aStrides[d] * shape[d];
+            bOffset -= bStrides[d] * shape[d];
+            index[d] = 0;
+        }
+    }
 }
