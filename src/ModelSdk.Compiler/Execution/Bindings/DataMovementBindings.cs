@@ -10,11 +10,6 @@ namespace ModelSdk.Compiler.Execution.Bindings;
 /// </summary>
 internal static class DataMovementBindings
 {
-    private interface ISizedStep
-    {
-        void Run<T>(StepContext s) where T : unmanaged;
-    }
-
     [KernelBinding(nameof(Transpose))]
     private static void RunTranspose(StepContext s) => BySize(s, default(TransposeStep));
 
@@ -26,25 +21,7 @@ internal static class DataMovementBindings
 
     private static void BySize<TStep>(StepContext s, TStep step)
         where TStep : struct, ISizedStep
-    {
-        switch (s.TypeArg(0).SizeInBytes())
-        {
-            case 1:
-                step.Run<byte>(s);
-                break;
-            case 2:
-                step.Run<ushort>(s);
-                break;
-            case 4:
-                step.Run<uint>(s);
-                break;
-            case 8:
-                step.Run<ulong>(s);
-                break;
-            default:
-                throw ElementwiseBindings.Unsupported(s);
-        }
-    }
+        => TypeDispatch.BySize(s.TypeArg(0), s, step);
 
     private readonly struct TransposeStep : ISizedStep
     {
@@ -72,7 +49,7 @@ internal static class DataMovementBindings
                     Gather.Run(s.In<T>("data"), s.In<long>("indices"), s.Out<T>("y"), outer, axisLength, inner);
                     break;
                 default:
-                    throw ElementwiseBindings.Unsupported(s);
+                    throw TypeDispatch.Unsupported(s);
             }
         }
     }

@@ -22,7 +22,7 @@ internal static class ElementwiseBindings
                 Unary.Run(op, s.In<long>("x"), s.Out<long>("y"), alpha, beta);
                 break;
             default:
-                throw Unsupported(s);
+                throw TypeDispatch.Unsupported(s);
         }
     }
 
@@ -42,13 +42,10 @@ internal static class ElementwiseBindings
                 Binary.Run(op, s.In<long>("a"), s.In<long>("b"), s.Out<long>("y"), s.Ints("shape"), s.Ints("aStrides"), s.Ints("bStrides"));
                 break;
             default:
-                throw Unsupported(s);
+                throw TypeDispatch.Unsupported(s);
         }
     }
 
     [KernelBinding(nameof(Copy))]
     private static void RunCopy(StepContext s) => Copy.Run(s.In<byte>("x"), s.Out<byte>("y"));
-
-    internal static NotSupportedException Unsupported(StepContext s)
-        => new($"Kernel {s.Step.Kernel} has no {string.Join(",", s.Step.TypeArgs.Select(t => t.ToPlanName()))} variant.");
 }

@@ -21,7 +21,7 @@ internal static class ReductionBindings
                 Reduce.Run(op, s.In<long>("x"), s.Out<long>("y"), s.Ints("shape"), s.Ints("yStrides"));
                 break;
             default:
-                throw ElementwiseBindings.Unsupported(s);
+                throw TypeDispatch.Unsupported(s);
         }
     }
 
