@@ -20,9 +20,12 @@ internal sealed class TransposeOperator : IOperator
     }
 
     public void Lower(LoweringContext ctx)
+        => Emit(ctx, ctx.Input(0), ctx.Output(0), Permutation(ctx.Reread(), ctx.Input(0).KnownShape.Length));
+
+    /// <summary>Emits <c>y = transpose(x, perm)</c>: one <see cref="Runtime.Kernels.Transpose"/> step, or a view when no element moves.</summary>
+    internal static void Emit(LoweringContext ctx, Value x, Value y, int[] permutation)
     {
-        Value x = ctx.Input(0), y = ctx.Output(0);
-        (int[] shape, int[] perm) = Collapse(x.KnownShape, Permutation(ctx.Reread(), x.KnownShape.Length));
+        (int[] shape, int[] perm) = Collapse(x.KnownShape, permutation);
         bool identity = perm.Select((a, k) => a == k).All(same => same);
         if (identity || y.ElementCount == 0)
         {
