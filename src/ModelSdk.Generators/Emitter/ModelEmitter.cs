@@ -122,9 +122,15 @@ namespace ModelSdk.Generators.Emitter
             _w.Line($"private readonly {Runtime}.Arena _arena;");
             _w.Line("private bool _disposed;");
             _w.Line();
-            _w.Line("/// <summary>Gets the weights (read once per process) and allocates this instance's scratch arena.</summary>");
+            _w.Line("/// <summary>Creates an instance for the CPU: gets the weights (read once per process) and allocates the scratch arena.</summary>");
+            _w.Line($"public {_options.ClassName}()");
+            _w.Line($"    : this({Runtime}.ModelTarget.Cpu)");
+            _w.Line("{");
+            _w.Line("}");
+            _w.Line();
+            _w.Line("/// <summary>Creates an instance for <paramref name=\"target\"/>: gets the weights (read once per process) and allocates the scratch arena.</summary>");
             _w.Line("/// <param name=\"target\">The hardware to run on; this build compiled the model for the CPU.</param>");
-            using (_w.Block($"public {_options.ClassName}({Runtime}.ModelTarget target = {Runtime}.ModelTarget.Cpu)"))
+            using (_w.Block($"public {_options.ClassName}({Runtime}.ModelTarget target)"))
             {
                 using (_w.Block($"if (target != {Runtime}.ModelTarget.Cpu)"))
                 {
