@@ -81,6 +81,7 @@ internal sealed class ConvOperator : IOperator
             ? ctx.Temporary(ElementType.Float32, [groupChannels * window.Taps, Shapes.ElementCount(window.Output)], "im2col")
             : null;
         ctx.Emit(nameof(Conv), [],
+        [
             PlanArg.Enum("algorithm", nameof(ConvAlgorithm), algorithm.ToString()),
             ctx.In("x", x),
             ctx.In("w", w),
@@ -91,12 +92,8 @@ internal sealed class ConvOperator : IOperator
             PlanArg.Int("channels", xs[1]),
             PlanArg.Int("outChannels", ws[0]),
             PlanArg.Int("group", group),
-            PlanArg.IntList("inputShape", window.Input),
-            PlanArg.IntList("outputShape", window.Output),
-            PlanArg.IntList("kernelShape", window.Kernel),
-            PlanArg.IntList("strides", window.Strides),
-            PlanArg.IntList("dilations", window.Dilations),
-            PlanArg.IntList("padsBegin", window.PadsBegin));
+            .. window.KernelArgs(),
+        ]);
     }
 
     public long CountMacs(Node node)

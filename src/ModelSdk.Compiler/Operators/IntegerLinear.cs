@@ -248,6 +248,7 @@ internal static class IntegerLinear
         int groupChannels = xs[1] / group;
         Value? col = window.IsPointwise ? null : ctx.Temporary(x.Type, [groupChannels * window.Taps, Shapes.ElementCount(window.Output)], "im2col");
         ctx.Emit(nameof(ConvInteger), [x.Type, w.Type],
+        [
             ctx.In("x", x),
             ctx.In("w", w),
             ctx.InOrNone("xZeroPoint", xZero),
@@ -259,12 +260,8 @@ internal static class IntegerLinear
             PlanArg.Int("channels", xs[1]),
             PlanArg.Int("outChannels", ws[0]),
             PlanArg.Int("group", group),
-            PlanArg.IntList("inputShape", window.Input),
-            PlanArg.IntList("outputShape", window.Output),
-            PlanArg.IntList("kernelShape", window.Kernel),
-            PlanArg.IntList("strides", window.Strides),
-            PlanArg.IntList("dilations", window.Dilations),
-            PlanArg.IntList("padsBegin", window.PadsBegin));
+            .. window.KernelArgs(),
+        ]);
     }
 
     /// <summary>Emits the <see cref="Requantize"/> epilogue from int32 <paramref name="accumulators"/> to <paramref name="y"/>.</summary>
