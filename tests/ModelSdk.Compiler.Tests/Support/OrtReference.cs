@@ -40,6 +40,9 @@ public static class OrtReference
         ElementType.Int64 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(t.Span<long>().ToArray(), t.Shape)),
         ElementType.Int32 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<int>(t.Span<int>().ToArray(), t.Shape)),
         ElementType.Bool => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<bool>(t.Span<byte>().ToArray().Select(b => b != 0).ToArray(), t.Shape)),
+        ElementType.Float64 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<double>(t.Span<double>().ToArray(), t.Shape)),
+        ElementType.Int8 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<sbyte>(t.Span<sbyte>().ToArray(), t.Shape)),
+        ElementType.UInt8 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<byte>(t.Span<byte>().ToArray(), t.Shape)),
         _ => throw new NotSupportedException(t.Type.ToString()),
     };
 
@@ -55,6 +58,12 @@ public static class OrtReference
                 return Tensor.From<int>(ElementType.Int32, i.Dimensions.ToArray(), i.Buffer.Span);
             case DenseTensor<bool> b:
                 return Tensor.From<byte>(ElementType.Bool, b.Dimensions.ToArray(), b.Buffer.ToArray().Select(x => (byte)(x ? 1 : 0)).ToArray());
+            case DenseTensor<double> d:
+                return Tensor.From<double>(ElementType.Float64, d.Dimensions.ToArray(), d.Buffer.Span);
+            case DenseTensor<sbyte> sb:
+                return Tensor.From<sbyte>(ElementType.Int8, sb.Dimensions.ToArray(), sb.Buffer.Span);
+            case DenseTensor<byte> u8:
+                return Tensor.From<byte>(ElementType.UInt8, u8.Dimensions.ToArray(), u8.Buffer.Span);
             default:
                 throw new NotSupportedException(v.Value?.GetType().Name);
         }
