@@ -130,7 +130,7 @@ internal sealed class ReduceOperator : IOperator
         var reduced = new bool[rank];
         if (axes is null || axes.Length == 0)
         {
-            // The specification's no-op still maps each element (ReduceSumSquare squares); ONNX Runtime copies instead.
+            // The specification's no-op still maps each element: ReduceSumSquare squares, ReduceL1 takes magnitudes.
             bool noop = ctx.Opset >= axesInputSince && ctx.Int("noop_with_empty_axes", 0) != 0;
             Array.Fill(reduced, !noop);
             return reduced;
