@@ -45,6 +45,7 @@ public static class OrtReference
         ElementType.UInt16 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<ushort>(t.Span<ushort>().ToArray(), t.Shape)),
         ElementType.Int16 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<short>(t.Span<short>().ToArray(), t.Shape)),
         ElementType.Float16 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<Float16>(t.Span<ushort>().ToArray().Select(bits => new Float16(bits)).ToArray(), t.Shape)),
+        ElementType.Float64 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<double>(t.Span<double>().ToArray(), t.Shape)),
         _ => throw new NotSupportedException(t.Type.ToString()),
     };
 
@@ -70,6 +71,8 @@ public static class OrtReference
                 return Tensor.From<short>(ElementType.Int16, i16.Dimensions.ToArray(), i16.Buffer.Span);
             case DenseTensor<Float16> f16:
                 return Tensor.From<ushort>(ElementType.Float16, f16.Dimensions.ToArray(), f16.Buffer.ToArray().Select(h => h.value).ToArray());
+            case DenseTensor<double> d:
+                return Tensor.From<double>(ElementType.Float64, d.Dimensions.ToArray(), d.Buffer.Span);
             default:
                 throw new NotSupportedException(v.Value?.GetType().Name);
         }
