@@ -43,6 +43,9 @@ public static class OrtAgreement
         ElementType.Float32 => TensorAssert.Random(shape, seed),
         ElementType.Int64 => Int64s(shape, seed),
         ElementType.Int32 => Int32s(shape, seed),
+        ElementType.Float64 => Tensor.From<double>(ElementType.Float64, shape, TensorAssert.Random(shape, seed).Span<float>().ToArray().Select(v => (double)v).ToArray()),
+        ElementType.Int8 => Tensor.From<sbyte>(ElementType.Int8, shape, Int32s(shape, seed).Span<int>().ToArray().Select(v => (sbyte)(v % 128)).ToArray()),
+        ElementType.UInt8 => Tensor.From<byte>(ElementType.UInt8, shape, Int32s(shape, seed).Span<int>().ToArray().Select(v => (byte)(v + 500)).ToArray()),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
