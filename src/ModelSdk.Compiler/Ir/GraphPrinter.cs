@@ -65,6 +65,7 @@ public static class GraphPrinter
         AttributeKind.Floats => "[" + string.Join(",", a.Floats.Select(Number)) + "]",
         AttributeKind.Strings => "[" + string.Join(",", a.Strings.Select(s => $"\"{s}\"")) + "]",
         AttributeKind.Tensor => a.Tensor is { } t ? $"tensor {t.Type.ToPlanName()}{Shapes.Format(t.Shape)}" : "tensor",
+        AttributeKind.Graph => $"graph({a.Graph?.Nodes.Count ?? 0} nodes)",
         _ => a.OtherType,
     };
 

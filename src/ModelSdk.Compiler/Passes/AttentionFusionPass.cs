@@ -17,7 +17,9 @@ public sealed class AttentionFusionPass : IGraphPass
     public string Name => "attention-fusion";
 
     /// <inheritdoc/>
-    public void Run(Graph graph)
+    public void Run(Graph graph) => Fusion.InEveryGraph(graph, Fuse);
+
+    private static void Fuse(Graph graph)
     {
         var fusion = new Fusion(graph);
         foreach (Node softmax in graph.Nodes)

@@ -26,7 +26,8 @@ internal sealed class Fusion
         foreach (Node node in graph.Nodes)
         {
             _order[node] = _order.Count;
-            foreach (Value? input in node.Inputs)
+            // A value an If branch reads from outside is read by the If node itself.
+            foreach (Value? input in node.Inputs.Concat(node.ImplicitInputs))
             {
                 if (input is null)
                 {
@@ -40,6 +41,16 @@ internal sealed class Fusion
 
                 list.Add(node); // once per use: a node reading a value twice appears twice
             }
+        }
+    }
+
+    /// <summary>Runs <paramref name="fuse"/> on <paramref name="graph"/>, then on every subgraph (If branches) in it.</summary>
+    public static void InEveryGraph(Graph graph, Action<Graph> fuse)
+    {
+        fuse(graph);
+        foreach (Graph subgraph in graph.Nodes.SelectMany(n => n.Subgraphs))
+        {
+            InEveryGraph(subgraph, fuse);
         }
     }
 

@@ -19,7 +19,9 @@ public sealed class GeluFusionPass : IGraphPass
     public string Name => "gelu-fusion";
 
     /// <inheritdoc/>
-    public void Run(Graph graph)
+    public void Run(Graph graph) => Fusion.InEveryGraph(graph, Fuse);
+
+    private static void Fuse(Graph graph)
     {
         var fusion = new Fusion(graph);
         foreach (Node node in graph.Nodes)

@@ -16,7 +16,9 @@ public sealed class LayerNormalizationFusionPass : IGraphPass
     public string Name => "layer-normalization-fusion";
 
     /// <inheritdoc/>
-    public void Run(Graph graph)
+    public void Run(Graph graph) => Fusion.InEveryGraph(graph, Fuse);
+
+    private static void Fuse(Graph graph)
     {
         var fusion = new Fusion(graph);
         foreach (Node sub in graph.Nodes)
