@@ -156,5 +156,59 @@ public class GeluFusionTests
         Assert.Equal(before, after);
     }
 
+    [Fact]
+    public void Gelu_inside_an_if_branch_is_fused_there()
+    {
+        var branch = new OnnxModelBuilder(13);
+        string erf = branch.Node("Erf", [branch.Node("Div", ["x", Scalar(branch, "sqrt2", MathF.Sqrt(2))])]);
+        branch.Output(branch.Node("Mul", [branch.Node("Mul", ["x", branch.Node("Add", [erf, Scalar(branch, "one", 1)])]), Scalar(branch, "half", 0.5f)]));
+        var otherwise = new OnnxModelBuilder(13);
+        otherwise.Output(otherwise.Node("Neg", ["x"]));
+        var b = new OnnxModelBuilder(13);
+        b.Input("x", ElementType.Float32, 2, 37);
+        string cond = b.Input("cond", ElementType.Bool);
+        b.Output(b.Node("If", [cond], ("then_branch", branch.Subgraph("then")), ("else_branch", otherwise.Subgraph("else"))));
+        byte[] model = b.Build();
+
+        Graph graph = Compiled(model);
+
+        Graph then = graph.Nodes.Single().Subgraphs.First();
+        Assert.Equal("Gelu", Assert.Single(then.Nodes).OpType);
+        foreach (byte flag in new byte[] { 1, 0 })
+        {
+            OrtAgreement.AssertMatches(model, [("x", Input), ("cond", Tensor.From<byte>(ElementType.Bool, [], [flag]))]);
+        }
+    }
+
+    [Fact]
+    public void An_intermediate_read_inside_an_if_branch_prevents_the_fusion()
+    {
+        var b = new OnnxModelBuilder(13);
+        string x = b.Input("x", ElementType.Float32, 2, 37);
+        string cond = b.Input("cond", ElementType.Bool);
+        string erf = b.Node("Erf", [b.Node("Div", [x, Scalar(b, "sqrt2", MathF.Sqrt(2))])]);
+        string sum = b.Node("Add", [erf, Scalar(b, "one", 1)]);
+        string gelu = b.Node("Mul", [b.Node("Mul", [x, sum]), Scalar(b, "half", 0.5f)]);
+        var then = new OnnxModelBuilder(13);
+        then.Output(then.Node("Add", [gelu, erf]));
+        var otherwise = new OnnxModelBuilder(13);
+        otherwise.Output(otherwise.Node("Neg", [gelu]));
+        b.Output(b.Node("If", [cond], ("then_branch", then.Subgraph("then")), ("else_branch", otherwise.Subgraph("else"))));
+        byte[] model = b.Build();
+
+        Graph graph = Compiled(model);
+
+        Assert.DoesNotContain(graph.Nodes, n => n.OpType == "Gelu");
+        OrtAgreement.AssertMatches(model, [("x", Input), ("cond", Tensor.From<byte>(ElementType.Bool, [], [1]))]);
+    }
+
+    /// <summary>The graph after every pass of a compilation.</summary>
+    private static Graph Compiled(byte[] model)
+    {
+        AnalysisResult result = ModelCompiler.Analyze(new CompileOptions(ModelRunner.WriteTemp(model)));
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics));
+        return result.Graph!;
+    }
+
     private static string Scalar(OnnxModelBuilder b, string name, float value) => b.Initializer(name, Tensor.FromFloats([], value));
 }
