@@ -44,7 +44,7 @@ internal sealed class FusedGeluOperator : IOperator
 /// <c>[…, Sq, D]</c>, K as <c>[…, Sk, D]</c> (attribute <c>key_transposed</c> = 0) or <c>[…, D, Sk]</c>
 /// (1), V <c>[…, Sk, Dv]</c>, and an optional additive mask broadcast to <c>[…, Sq, Sk]</c>; batch
 /// dimensions broadcast like MatMul's. Attribute <c>scale</c> multiplies the dot products.
-/// Lowered onto <see cref="Attention"/> with one scratch row of Sk scores.
+/// Lowered onto <see cref="Attention"/> with a scratch of a block of query rows' scores.
 /// </summary>
 [OnnxOperator("Attention", Domain = FusedDomain.Name)]
 internal sealed class FusedAttentionOperator : IOperator
@@ -69,7 +69,7 @@ internal sealed class FusedAttentionOperator : IOperator
             ctx.In("v", v),
             ctx.InOrNone("mask", mask),
             ctx.Out("y", y),
-            ctx.Out("scores", ctx.Temporary(ElementType.Float32, [keys], "scores")),
+            ctx.Out("scores", ctx.Temporary(ElementType.Float32, [Math.Min(queries, Attention.BlockRows), keys], "scores")),
             PlanArg.Int("queries", queries),
             PlanArg.Int("keys", keys),
             PlanArg.Int("depth", depth),

@@ -5,8 +5,8 @@ namespace ModelSdk.Compiler.Passes;
 /// <summary>
 /// Replaces scaled dot-product attention as exporters write it,
 /// <c>MatMul(Softmax(MatMul(Q, Kᵀ) · s [+ mask], last axis), V)</c>, by one fused Attention node
-/// (kernel <see cref="Runtime.Kernels.Attention"/>, one pass per query row with a scratch row of
-/// scores instead of the <c>[Sq, Sk]</c> matrices of the decomposition). The scale is a constant
+/// (kernel <see cref="Runtime.Kernels.Attention"/>, one pass per block of query rows with a scratch
+/// of their scores instead of the <c>[Sq, Sk]</c> matrices of the decomposition). The scale is a constant
 /// divisor or factor (or absent), the mask an optional additive float32 term that must not widen the
 /// scores; when Kᵀ is a Transpose of the last two axes used only here, the Transpose is fused too and
 /// the kernel reads K row by row. No intermediate may be used outside the pattern.

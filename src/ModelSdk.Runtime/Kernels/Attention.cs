@@ -1,22 +1,24 @@
-using System.Runtime.Intrinsics;
-
 namespace ModelSdk.Runtime.Kernels;
 
 /// <summary>
 /// Scaled dot-product attention (float32), <c>y = softmax(scale · q · kᵀ + mask) · v</c> over the
-/// last axis, for a batch of heads whose batch dimensions broadcast like MatMul's. Each query row is
-/// one pass: its scores go into a scratch row of <c>keys</c> elements, are normalised there, and
-/// weight the value rows straight into the output; no <c>[queries, keys]</c> matrix is ever stored.
+/// last axis, for a batch of heads whose batch dimensions broadcast like MatMul's. Query rows go
+/// through in blocks of <see cref="BlockRows"/>: the block's scores (scaled, masked by the GEMM's bias
+/// term) fill a scratch of <c>BlockRows × keys</c>, are normalised in place, and weight the value rows
+/// straight into the output. The <c>[queries, keys]</c> matrices of the decomposition are never stored.
 /// </summary>
 public static class Attention
 {
+    /// <summary>Query rows per block: enough to amortise the GEMM's packing of K and V, few enough to keep the scratch small.</summary>
+    public const int BlockRows = 32;
+
     /// <summary>Computes every head of the batch.</summary>
     /// <param name="q">Queries, <c>[queries, depth]</c> per head.</param>
     /// <param name="k">Keys, <c>[keys, depth]</c> per head, or <c>[depth, keys]</c> when <paramref name="keyTransposed"/>.</param>
     /// <param name="v">Values, <c>[keys, valueDepth]</c> per head.</param>
     /// <param name="mask">Optional additive mask (empty when absent), element (i, j) of a head at its batch offset + <c>i · maskRowStride + j · maskColStride</c>.</param>
     /// <param name="y">Output, <c>[batch…, queries, valueDepth]</c> dense.</param>
-    /// <param name="scores">Scratch of at least <paramref name="keys"/> elements.</param>
+    /// <param name="scores">Scratch of at least <c>min(queries, BlockRows) · keys</c> elements.</param>
     /// <param name="queries">Query rows per head.</param>
     /// <param name="keys">Key rows per head.</param>
     /// <param name="depth">Elements of a query or key row.</param>
@@ -37,9 +39,10 @@ public static class Attention
         ReadOnlySpan<int> maskBatchStrides, int maskRowStride, int maskColStride)
     {
         int rank = batchShape.Length;
+        int block = Math.Min(queries, BlockRows);
         if (rank == 0 || rank > Odometer.MaxRank || qBatchStrides.Length != rank || kBatchStrides.Length != rank
             || vBatchStrides.Length != rank || maskBatchStrides.Length != rank
-            || queries < 0 || keys < 0 || depth < 0 || valueDepth < 0 || scores.Length < keys)
+            || queries < 0 || keys < 0 || depth < 0 || valueDepth < 0 || scores.Length < (long)block * keys)
         {
             throw new ArgumentException("Invalid attention dimensions or batch layout.");
         }
@@ -55,84 +58,26 @@ public static class Attention
             throw new ArgumentException("The output length does not match the batch and head sizes.");
         }
 
-        Span<float> row = scores.Slice(0, keys);
         // Two odometers over the same batch shape carry the four operands' offsets.
         Span<int> index = stackalloc int[2 * rank];
         index.Clear();
         int qOff = 0, kOff = 0, vOff = 0, mOff = 0;
         for (int h = 0; h < batch; h++)
         {
-            ReadOnlySpan<float> qh = q.Slice(qOff, queries * depth);
             ReadOnlySpan<float> kh = k.Slice(kOff, keys * depth);
             ReadOnlySpan<float> vh = v.Slice(vOff, keys * valueDepth);
-            for (int i = 0; i < queries; i++)
+            for (int i0 = 0; i0 < queries; i0 += block)
             {
-                ReadOnlySpan<float> query = qh.Slice(i * depth, depth);
-                if (keyTransposed)
-                {
-                    row.Clear();
-                    for (int d = 0; d < depth; d++)
-                    {
-                        FloatSpans.MultiplyAdd(kh.Slice(d * keys, keys), query[d], row);
-                    }
-                }
-                else
-                {
-                    for (int j = 0; j < keys; j++)
-                    {
-                        row[j] = FloatSpans.Dot(query, kh.Slice(j * depth, depth));
-                    }
-                }
-
-                ScaleAndMask(row, scale, mask, mOff + i * maskRowStride, maskColStride);
-                Kernels.Softmax.Run(row, row, keys, 1, log: false);
-                Span<float> output = y.Slice((h * queries + i) * valueDepth, valueDepth);
-                output.Clear();
-                for (int j = 0; j < keys; j++)
-                {
-                    FloatSpans.MultiplyAdd(vh.Slice(j * valueDepth, valueDepth), row[j], output);
-                }
+                int rows = Math.Min(block, queries - i0);
+                Span<float> s = scores.Slice(0, rows * keys);
+                ReadOnlySpan<float> m = mask.IsEmpty ? default : mask.Slice(mOff + i0 * maskRowStride);
+                Gemm.Multiply(q.Slice(qOff + i0 * depth, rows * depth), false, kh, !keyTransposed, s, rows, keys, depth, scale, m, maskRowStride, maskColStride, 1);
+                Softmax.Run(s, s, keys, 1, log: false);
+                Gemm.Multiply(s, false, vh, false, y.Slice((h * queries + i0) * valueDepth, rows * valueDepth), rows, valueDepth, keys, 1, default, 0, 0, 0);
             }
 
             Odometer.Advance(index.Slice(0, rank), batchShape, qBatchStrides, ref qOff, kBatchStrides, ref kOff);
             Odometer.Advance(index.Slice(rank), batchShape, vBatchStrides, ref vOff, maskBatchStrides, ref mOff);
-        }
-    }
-
-    private static void ScaleAndMask(Span<float> row, float scale, ReadOnlySpan<float> mask, int offset, int stride)
-    {
-        if (mask.IsEmpty)
-        {
-            for (int j = 0; j < row.Length; j++)
-            {
-                row[j] *= scale;
-            }
-
-            return;
-        }
-
-        if (stride == 1)
-        {
-            ReadOnlySpan<float> m = mask.Slice(offset, row.Length);
-            int w = Vector256<float>.Count;
-            int j = 0;
-            var s = Vector256.Create(scale);
-            for (; j <= row.Length - w; j += w)
-            {
-                Vector256.MultiplyAddEstimate(Vector256.Create(row.Slice(j, w)), s, Vector256.Create(m.Slice(j, w))).CopyTo(row.Slice(j));
-            }
-
-            for (; j < row.Length; j++)
-            {
-                row[j] = row[j] * scale + m[j];
-            }
-
-            return;
-        }
-
-        for (int j = 0; j < row.Length; j++)
-        {
-            row[j] = row[j] * scale + mask[offset + j * stride];
         }
     }
 }

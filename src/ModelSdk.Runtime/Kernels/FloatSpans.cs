@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 
 namespace ModelSdk.Runtime.Kernels;
 
-/// <summary>Vectorised float32 span primitives shared by the normalization, attention and transposed-convolution kernels.</summary>
+/// <summary>Vectorised float32 span primitives shared by the convolution, normalization and transposed-convolution kernels.</summary>
 internal static class FloatSpans
 {
     /// <summary><c>y[i] += x[i]</c>.</summary>
@@ -42,28 +42,6 @@ internal static class FloatSpans
         {
             Unsafe.Add(ref ry, i) += factor * Unsafe.Add(ref rx, i);
         }
-    }
-
-    /// <summary>Σ a[i] · b[i].</summary>
-    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        CheckLengths(a.Length, b.Length);
-        ref float ra = ref MemoryMarshal.GetReference(a);
-        ref float rb = ref MemoryMarshal.GetReference(b);
-        Vector256<float> acc = Vector256<float>.Zero;
-        int i = 0;
-        for (; i <= a.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-        {
-            acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref ra, (nuint)i), Vector256.LoadUnsafe(ref rb, (nuint)i), acc);
-        }
-
-        float sum = Vector256.Sum(acc);
-        for (; i < a.Length; i++)
-        {
-            sum += Unsafe.Add(ref ra, i) * Unsafe.Add(ref rb, i);
-        }
-
-        return sum;
     }
 
     /// <summary>Σ x[i].</summary>
