@@ -43,6 +43,15 @@ public static class OrtAgreement
         ElementType.Float32 => TensorAssert.Random(shape, seed),
         ElementType.Int64 => Int64s(shape, seed),
         ElementType.Int32 => Int32s(shape, seed),
+        ElementType.Float64 => Tensor.From<double>(type, shape, TensorAssert.Random(shape, seed).ToFloats().Select(f => (double)f).ToArray()),
+        ElementType.Float16 => Tensor.From<Half>(type, shape, TensorAssert.Random(shape, seed).ToFloats().Select(f => (Half)f).ToArray()),
+        ElementType.Int8 => Tensor.From<sbyte>(type, shape, Int32s(shape, seed).Span<int>().ToArray().Select(v => (sbyte)v).ToArray()),
+        ElementType.UInt8 => Tensor.From<byte>(type, shape, Int32s(shape, seed).Span<int>().ToArray().Select(v => (byte)v).ToArray()),
+        ElementType.Int16 => Tensor.From<short>(type, shape, Int32s(shape, seed).Span<int>().ToArray().Select(v => (short)v).ToArray()),
+        ElementType.UInt16 => Tensor.From<ushort>(type, shape, Int32s(shape, seed).Span<int>().ToArray().Select(v => (ushort)v).ToArray()),
+        ElementType.UInt32 => Tensor.From<uint>(type, shape, Int32s(shape, seed).Span<int>().ToArray().Select(v => (uint)v).ToArray()),
+        ElementType.UInt64 => Tensor.From<ulong>(type, shape, Int64s(shape, seed).Span<long>().ToArray().Select(v => (ulong)v).ToArray()),
+        ElementType.Bool => Tensor.From<byte>(type, shape, Int32s(shape, seed).Span<int>().ToArray().Select(v => (byte)(v & 1)).ToArray()),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
