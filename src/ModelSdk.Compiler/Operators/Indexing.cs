@@ -191,11 +191,11 @@ internal sealed record TupleIndexing(int BatchDims, int TupleLength, int[] Data,
     /// <summary>Elements of each addressed slice.</summary>
     public int Block => Shapes.Product(Data, BatchDims + TupleLength, Data.Length);
 
-    /// <summary>Checks the shapes; <see cref="SliceShape"/> is GatherND's output and ScatterND's updates shape.</summary>
+    /// <summary>Checks the shapes (indices are int64 only, as ONNX defines); <see cref="SliceShape"/> is GatherND's output and ScatterND's updates shape.</summary>
     public static TupleIndexing Resolve(InferenceContext ctx, long batchDims)
     {
         int[] data = ctx.InputShape(0), indices = ctx.InputShape(1);
-        ctx.RequireType(1, ElementType.Int32, ElementType.Int64);
+        ctx.RequireType(1, ElementType.Int64);
         if (data.Length == 0 || indices.Length == 0)
         {
             throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"{ctx.OpType} needs data and indices of rank 1 or more, but they are {Shapes.Format(data)} and {Shapes.Format(indices)}.");

@@ -56,7 +56,7 @@ internal sealed class ResizeOperator : IOperator
         var tables = Enumerable.Range(0, plan.Input.Length).Select(d => plan.InterpolationTable(d, strides[d])).ToList();
         int[] allOffsets = tables.SelectMany(t => t.Offsets).ToArray();
         float[] allWeights = tables.SelectMany(t => t.Weights).ToArray();
-        ctx.Emit(nameof(Runtime.Kernels.Resize), [x.Type],
+        ctx.Emit(nameof(Runtime.Kernels.Resize), [],
             ctx.In("x", x),
             ctx.In("offsets", ctx.Constant(Tensor.From<int>(ElementType.Int32, [allOffsets.Length], allOffsets), "offsets")),
             ctx.In("weights", ctx.Constant(Tensor.FromFloats([allWeights.Length], allWeights), "weights")),

@@ -336,6 +336,39 @@ public class TensorTests
     }
 
     [Fact]
+    public void Steps_name_their_kernel_parameters_in_order()
+    {
+        // Generated code calls Kernels.<Kernel>.Run<T…>(name: value, …): every kernel of this family, in one plan.
+        var b = new OnnxModelBuilder(18);
+        string x = b.Input("x", ElementType.Float32, 1, 2, 4, 4);
+        string i = b.Input("i", ElementType.Int64, 1, 2, 4, 4);
+        b.Output(b.Node("Slice", [x, Ints(b, "s", 1), Ints(b, "e", 3), Ints(b, "a", 3)]));
+        b.Output(b.Node("Pad", [x, Ints(b, "p", 0, 0, 1, 2, 0, 0, 0, 1)], ("mode", "reflect")));
+        b.Output(b.Node("Trilu", [x]));
+        b.Output(b.Node("EyeLike", [b.Input("m", ElementType.Float32, 3, 4)]));
+        b.Output(b.Node("Slice", [b.Node("ConstantOfShape", [Ints(b, "big", 1 << 25)]), Ints(b, "s2", 0), Ints(b, "e2", 2)]));
+        string range = b.Node("Range", [b.Initializer("r0", Tensor.FromFloats([], 0)), b.Initializer("r1", Tensor.FromFloats([], 1 << 25)), b.Initializer("r2", Tensor.FromFloats([], 1))]);
+        b.Output(b.Node("Slice", [range, Ints(b, "s3", 0), Ints(b, "e3", 2)]));
+        b.Output(b.Node("OneHot", [b.Input("h", ElementType.Int64, 3), b.Initializer("depth", Tensor.FromInt64s([], 4)), b.Input("v", ElementType.Float32, 2)]));
+        b.Output(b.Node("GatherElements", [x, i], ("axis", 2)));
+        b.Output(b.Node("ScatterElements", [x, i, x], ("axis", 3)));
+        string tuples = b.Input("t", ElementType.Int64, 2, 2);
+        b.Output(b.Node("GatherND", [x, tuples]));
+        b.Output(b.Node("ScatterND", [x, tuples, b.Input("u", ElementType.Float32, 2, 4, 4)], ("reduction", "add")));
+        string roi = b.Initializer("roi", Tensor.FromFloats([8], 0, 0, 0.1f, 0.2f, 1, 1, 0.9f, 1.2f));
+        b.Output(b.Node("Resize", [x, roi, null, Ints(b, "sizes", 1, 2, 3, 5)], ("coordinate_transformation_mode", "tf_crop_and_resize")));
+        b.Output(b.Node("Resize", [x, null, b.Initializer("scales", [4], [1, 1, 2, 2])], ("mode", "linear")));
+
+        IReadOnlyList<PlanStep> steps = ModelRunner.Compile(b.Build()).Plan!.Steps;
+
+        Assert.Equal(
+            ["Copy", "ElementOffsets", "EyeLike", "Fill", "GatherBlocks", "NdOffsets", "OneHot", "Pad", "Progression", "Resize", "ResizeNearest",
+             "ScatterBlocks", "ScatterReduce", "StridedCopy", "Trilu"],
+            steps.Select(s => s.Kernel).Distinct().Order(StringComparer.Ordinal));
+        ShapeTests.AssertStepsMatchKernels(steps);
+    }
+
+    [Fact]
     public void Run_time_shape_inputs_are_MSDK2004()
     {
         Assert.Equal("starts", Error(b => b.Node("Slice", [X(b), b.Input("starts", ElementType.Int64, 1), Ints(b, "e", 2)])).Tensor);

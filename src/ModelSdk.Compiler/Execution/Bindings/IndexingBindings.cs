@@ -49,14 +49,7 @@ internal static class IndexingBindings
 
     [KernelBinding(nameof(Resize))]
     private static void RunResize(StepContext s)
-    {
-        if (s.TypeArg(0) != ElementType.Float32)
-        {
-            throw TypeDispatch.Unsupported(s);
-        }
-
-        Resize.Run(s.In<float>("x"), s.In<int>("offsets"), s.In<float>("weights"), s.Out<float>("y"), s.Ints("outputShape"), s.Ints("taps"), s.Float("extrapolation"));
-    }
+        => Resize.Run(s.In<float>("x"), s.In<int>("offsets"), s.In<float>("weights"), s.Out<float>("y"), s.Ints("outputShape"), s.Ints("taps"), s.Float("extrapolation"));
 
     private readonly struct ScatterReduceStep : INumericStep
     {
