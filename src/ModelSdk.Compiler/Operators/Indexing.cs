@@ -45,16 +45,7 @@ internal sealed class ScatterElementsOperator : IOperator
     public void Infer(InferenceContext ctx)
     {
         ElementIndexing.Validate(ctx, indicesInput: 1);
-        ctx.RequireSameType(0, 2);
-        if (!Shapes.Equal(ctx.InputShape(2), ctx.InputShape(1)))
-        {
-            throw ctx.Error(DiagnosticCodes.ShapeMismatch,
-                $"the updates of {ctx.OpType} must have the shape of the indices, {Shapes.Format(ctx.InputShape(1))}, but they are {Shapes.Format(ctx.InputShape(2))}.");
-        }
-
-        Scatter.Reduction(ctx);
-        ctx.SetOutput(0, ctx.InputType(0), ctx.InputShape(0));
-        StridedLayout.SetEmptyConstant(ctx, 0);
+        Scatter.Infer(ctx, ctx.InputShape(1), "the shape of the indices");
     }
 
     public void Lower(LoweringContext ctx)
@@ -106,17 +97,7 @@ internal sealed class ScatterNDOperator : IOperator
 {
     public void Infer(InferenceContext ctx)
     {
-        TupleIndexing layout = TupleIndexing.Resolve(ctx, 0);
-        ctx.RequireSameType(0, 2);
-        if (!Shapes.Equal(ctx.InputShape(2), layout.SliceShape))
-        {
-            throw ctx.Error(DiagnosticCodes.ShapeMismatch,
-                $"the updates of ScatterND must have shape {Shapes.Format(layout.SliceShape)} (the index tuples, then the addressed slices), but they are {Shapes.Format(ctx.InputShape(2))}.");
-        }
-
-        Scatter.Reduction(ctx);
-        ctx.SetOutput(0, ctx.InputType(0), ctx.InputShape(0));
-        StridedLayout.SetEmptyConstant(ctx, 0);
+        Scatter.Infer(ctx, TupleIndexing.Resolve(ctx, 0).SliceShape, "the index tuples' shape, then the addressed slices'");
     }
 
     public void Lower(LoweringContext ctx)
@@ -234,9 +215,24 @@ internal sealed record TupleIndexing(int BatchDims, int TupleLength, int[] Data,
     }
 }
 
-/// <summary>The reduction attribute and lowering shared by ScatterElements and ScatterND.</summary>
+/// <summary>The updates, reduction and lowering shared by ScatterElements and ScatterND.</summary>
 internal static class Scatter
 {
+    /// <summary>Checks the updates (<paramref name="updates"/> is their required shape, described by <paramref name="what"/>) and the reduction; the output is the data's type and shape.</summary>
+    public static void Infer(InferenceContext ctx, int[] updates, string what)
+    {
+        ctx.RequireSameType(0, 2);
+        if (!Shapes.Equal(ctx.InputShape(2), updates))
+        {
+            throw ctx.Error(DiagnosticCodes.ShapeMismatch,
+                $"the updates of {ctx.OpType} must have {what}, {Shapes.Format(updates)}, but they are {Shapes.Format(ctx.InputShape(2))}.");
+        }
+
+        Reduction(ctx);
+        ctx.SetOutput(0, ctx.InputType(0), ctx.InputShape(0));
+        StridedLayout.SetEmptyConstant(ctx, 0);
+    }
+
     /// <summary>The reduction (null: plain assignment); MSDK2005 when the element type cannot be reduced.</summary>
     public static ScatterReduction? Reduction(InferenceContext ctx)
     {

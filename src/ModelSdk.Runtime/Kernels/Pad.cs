@@ -38,7 +38,7 @@ public static class Pad
             throw new ArgumentException($"Pad needs shapes and pads of one rank from 1 to {Odometer.MaxRank}, and at most one constant.");
         }
 
-        if (Product(shape) != x.Length || Product(outputShape) != y.Length)
+        if (StridedCopy.ElementCount(shape) != x.Length || StridedCopy.ElementCount(outputShape) != y.Length)
         {
             throw new ArgumentException($"Pad sizes do not match: input {x.Length}, output {y.Length}.");
         }
@@ -133,21 +133,5 @@ public static class Pad
             default:
                 return -1;
         }
-    }
-
-    private static long Product(ReadOnlySpan<int> shape)
-    {
-        long p = 1;
-        foreach (int d in shape)
-        {
-            if (d < 0)
-            {
-                throw new ArgumentException("A dimension is negative.");
-            }
-
-            p *= d;
-        }
-
-        return p;
     }
 }

@@ -58,6 +58,12 @@ public static class StridedCopy
             throw new ArgumentException($"Shape and strides must have the same rank, from 1 to {Odometer.MaxRank}.");
         }
 
+        return ElementCount(shape);
+    }
+
+    /// <summary>The product of the dimensions (in 64 bits, so a bad shape cannot wrap); throws on a negative one.</summary>
+    internal static long ElementCount(ReadOnlySpan<int> shape)
+    {
         long count = 1;
         foreach (int d in shape)
         {
@@ -66,7 +72,7 @@ public static class StridedCopy
                 throw new ArgumentException("A dimension is negative.");
             }
 
-            count *= d;
+            count = Math.Min(count * d, long.MaxValue / int.MaxValue);
         }
 
         return count;

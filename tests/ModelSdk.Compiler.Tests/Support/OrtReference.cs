@@ -66,24 +66,26 @@ public static class OrtReference
                 return Tensor.From<int>(ElementType.Int32, i.Dimensions.ToArray(), i.Buffer.Span);
             case DenseTensor<bool> b:
                 return Tensor.From<byte>(ElementType.Bool, b.Dimensions.ToArray(), b.Buffer.ToArray().Select(x => (byte)(x ? 1 : 0)).ToArray());
-            case DenseTensor<double> d:
-                return Tensor.From<double>(ElementType.Float64, d.Dimensions.ToArray(), d.Buffer.Span);
             case DenseTensor<Float16> h:
                 return Tensor.From<ushort>(ElementType.Float16, h.Dimensions.ToArray(), h.Buffer.ToArray().Select(x => x.value).ToArray());
+            case DenseTensor<double> d:
+                return From(ElementType.Float64, d);
             case DenseTensor<sbyte> i8:
-                return Tensor.From<sbyte>(ElementType.Int8, i8.Dimensions.ToArray(), i8.Buffer.Span);
+                return From(ElementType.Int8, i8);
             case DenseTensor<byte> u8:
-                return Tensor.From<byte>(ElementType.UInt8, u8.Dimensions.ToArray(), u8.Buffer.Span);
+                return From(ElementType.UInt8, u8);
             case DenseTensor<short> i16:
-                return Tensor.From<short>(ElementType.Int16, i16.Dimensions.ToArray(), i16.Buffer.Span);
+                return From(ElementType.Int16, i16);
             case DenseTensor<ushort> u16:
-                return Tensor.From<ushort>(ElementType.UInt16, u16.Dimensions.ToArray(), u16.Buffer.Span);
+                return From(ElementType.UInt16, u16);
             case DenseTensor<uint> u32:
-                return Tensor.From<uint>(ElementType.UInt32, u32.Dimensions.ToArray(), u32.Buffer.Span);
+                return From(ElementType.UInt32, u32);
             case DenseTensor<ulong> u64:
-                return Tensor.From<ulong>(ElementType.UInt64, u64.Dimensions.ToArray(), u64.Buffer.Span);
+                return From(ElementType.UInt64, u64);
             default:
                 throw new NotSupportedException(v.Value?.GetType().Name);
         }
     }
+
+    private static Tensor From<T>(ElementType type, DenseTensor<T> t) where T : unmanaged => Tensor.From<T>(type, t.Dimensions.ToArray(), t.Buffer.Span);
 }
