@@ -10,7 +10,7 @@ namespace ModelSdk.Compiler.Operators;
 /// Resize (opsets 10–19) and Upsample (7–9). Scales or sizes (and the roi of tf_crop_and_resize) must be
 /// compile-time constants, since they fix the output shape; the coordinate transformation, rounding and
 /// interpolation weights are then resolved here, once, into per-axis tables for
-/// <see cref="ResizeNearest"/> (any element type) or <see cref="Runtime.Kernels.Resize"/> (linear and cubic, float32).
+/// <see cref="ResizeNearest"/> (any element type) or, one resized axis at a time, <see cref="ResizeAxis"/> (linear and cubic, float32).
 /// Arithmetic follows ONNX Runtime's float32 formulas, so nearest rounding agrees at the half-way points.
 /// </summary>
 [OnnxOperator("Resize", MinOpset = 10)]
@@ -53,17 +53,28 @@ internal sealed class ResizeOperator : IOperator
             return;
         }
 
-        var tables = Enumerable.Range(0, plan.Input.Length).Select(d => plan.InterpolationTable(d, strides[d])).ToList();
-        int[] allOffsets = tables.SelectMany(t => t.Offsets).ToArray();
-        float[] allWeights = tables.SelectMany(t => t.Weights).ToArray();
-        ctx.Emit(nameof(Runtime.Kernels.Resize), [],
-            ctx.In("x", x),
-            ctx.In("offsets", ctx.Constant(Tensor.From<int>(ElementType.Int32, [allOffsets.Length], allOffsets), "offsets")),
-            ctx.In("weights", ctx.Constant(Tensor.FromFloats([allWeights.Length], allWeights), "weights")),
-            ctx.Out("y", y),
-            PlanArg.IntList("outputShape", plan.Output),
-            PlanArg.IntList("taps", tables.Select(t => t.Taps).ToArray()),
-            PlanArg.Float("extrapolation", plan.ExtrapolationValue));
+        // One pass per resized axis, those that shrink most first so the intermediates stay small.
+        int[] axes = Enumerable.Range(0, plan.Input.Length).Where(d => plan.Scales[d] != 1)
+            .OrderBy(d => (double)plan.Output[d] / plan.Input[d]).ThenBy(d => d).ToArray();
+        int[] shape = (int[])plan.Input.Clone();
+        Value source = x;
+        foreach (int d in axes)
+        {
+            (int taps, int[] indices, float[] weights) = plan.InterpolationTable(d, 1);
+            int outer = Shapes.Product(shape, 0, d), inner = Shapes.Product(shape, d + 1, shape.Length);
+            shape[d] = plan.Output[d];
+            Value target = d == axes[^1] ? y : ctx.Temporary(ElementType.Float32, (int[])shape.Clone(), $"axis{d}");
+            ctx.Emit(nameof(ResizeAxis), [],
+                ctx.In("x", source),
+                ctx.In("indices", ctx.Constant(Tensor.From<int>(ElementType.Int32, [indices.Length], indices), "indices")),
+                ctx.In("weights", ctx.Constant(Tensor.FromFloats([weights.Length], weights), "weights")),
+                ctx.Out("y", target),
+                PlanArg.Int("outer", outer),
+                PlanArg.Int("inner", inner),
+                PlanArg.Int("taps", taps),
+                PlanArg.Float("extrapolation", plan.ExtrapolationValue));
+            source = target;
+        }
     }
 }
 
@@ -126,7 +137,7 @@ internal sealed record ResizePlan(
         }
 
         string nearest = modern ? ctx.String("nearest_mode", "round_prefer_floor") : "simple";
-        if (nearest is not ("round_prefer_floor" or "round_prefer_ceil" or "floor" or "ceil" or "simple"))
+        if (modern && nearest is not ("round_prefer_floor" or "round_prefer_ceil" or "floor" or "ceil"))
         {
             throw ctx.Error(DiagnosticCodes.InvalidAttribute, $"nearest_mode '{nearest}' of Resize must be round_prefer_floor, round_prefer_ceil, floor or ceil.");
         }
@@ -145,20 +156,6 @@ internal sealed record ResizePlan(
 
         var plan = new ResizePlan(input, output, scales, roi, mode, transformation, nearest,
             ctx.Float("cubic_coeff_a", -0.75f), excludeOutside, ctx.Float("extrapolation_value", 0));
-        if (mode != ResizeMode.Nearest && output.All(d => d > 0))
-        {
-            long combinations = 1;
-            for (int d = 0; d < rank - 1; d++)
-            {
-                combinations = Math.Min(combinations * plan.InterpolationTable(d, 1).Taps, long.MaxValue / 8);
-            }
-
-            if (combinations > Runtime.Kernels.Resize.MaxCombinations)
-            {
-                throw ctx.Unsupported($"{ctx.OpType} in {modeName} mode over so many resized axes would combine {combinations} taps per output element (at most {Runtime.Kernels.Resize.MaxCombinations}).");
-            }
-        }
-
         return plan;
     }
 
@@ -357,7 +354,8 @@ internal sealed record ResizePlan(
 
     /// <summary>
     /// For each output position of axis <paramref name="d"/>, its taps (input offset, weight), with taps of zero
-    /// weight dropped where every position allows it (one tap of weight 1 on an axis that is not resized).
+    /// weight dropped where every position allows it. Linear and cubic weights sum to 1, so a pass along
+    /// another axis keeps an extrapolated value as it is.
     /// </summary>
     public (int Taps, int[] Offsets, float[] Weights) InterpolationTable(int d, int stride)
     {

@@ -362,7 +362,7 @@ public class TensorTests
         IReadOnlyList<PlanStep> steps = ModelRunner.Compile(b.Build()).Plan!.Steps;
 
         Assert.Equal(
-            ["Copy", "ElementOffsets", "EyeLike", "Fill", "GatherBlocks", "NdOffsets", "OneHot", "Pad", "Progression", "Resize", "ResizeNearest",
+            ["Copy", "ElementOffsets", "EyeLike", "Fill", "GatherBlocks", "NdOffsets", "OneHot", "Pad", "Progression", "ResizeAxis", "ResizeNearest",
              "ScatterBlocks", "ScatterReduce", "StridedCopy", "Trilu"],
             steps.Select(s => s.Kernel).Distinct().Order(StringComparer.Ordinal));
         ShapeTests.AssertStepsMatchKernels(steps);

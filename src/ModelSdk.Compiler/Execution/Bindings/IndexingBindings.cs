@@ -47,9 +47,9 @@ internal static class IndexingBindings
     [KernelBinding(nameof(OneHot))]
     private static void RunOneHot(StepContext s) => TypeDispatch.Numeric(s.TypeArg(1), s, default(OneHotStep));
 
-    [KernelBinding(nameof(Resize))]
-    private static void RunResize(StepContext s)
-        => Resize.Run(s.In<float>("x"), s.In<int>("offsets"), s.In<float>("weights"), s.Out<float>("y"), s.Ints("outputShape"), s.Ints("taps"), s.Float("extrapolation"));
+    [KernelBinding(nameof(ResizeAxis))]
+    private static void RunResizeAxis(StepContext s)
+        => ResizeAxis.Run(s.In<float>("x"), s.In<int>("indices"), s.In<float>("weights"), s.Out<float>("y"), s.Int("outer"), s.Int("inner"), s.Int("taps"), s.Float("extrapolation"));
 
     private readonly struct ScatterReduceStep : INumericStep
     {
