@@ -154,9 +154,8 @@ internal sealed record ResizePlan(
         (float[] scales, int[] output) = upsample || ctx.Opset < 11 ? LegacyScales(ctx, input, upsample) : ScalesOrSizes(ctx, input, axes);
         float[] roi = transformation == "tf_crop_and_resize" ? RoiInput(ctx, rank, axes) : new float[2 * rank];
 
-        var plan = new ResizePlan(input, output, scales, roi, mode, transformation, nearest,
+        return new ResizePlan(input, output, scales, roi, mode, transformation, nearest,
             ctx.Float("cubic_coeff_a", -0.75f), excludeOutside, ctx.Float("extrapolation_value", 0));
-        return plan;
     }
 
     /// <summary>Upsample and Resize-10: scales only (an attribute for Upsample before opset 9), at least 1 for Upsample.</summary>

@@ -15,8 +15,7 @@ internal sealed class SliceOperator : IOperator
 {
     public void Infer(InferenceContext ctx)
     {
-        int[] shape = ctx.InputShape(0);
-        (int[] starts, int[] steps, int[] lengths) = Resolve(ctx, shape);
+        (_, _, int[] lengths) = Resolve(ctx, ctx.InputShape(0));
         ctx.SetOutput(0, ctx.InputType(0), lengths);
         StridedLayout.SetEmptyConstant(ctx, 0);
     }
@@ -53,14 +52,10 @@ internal sealed class SliceOperator : IOperator
         }
         else
         {
-            starts = Axes.ConstantInts(ctx, 1, "starts", int32Allowed: true)!;
-            ends = Axes.ConstantInts(ctx, 2, "ends", int32Allowed: true)!;
+            starts = Axes.ConstantInts(ctx, 1, "starts", int32Allowed: true) ?? throw ctx.Error(DiagnosticCodes.ShapeMismatch, "Slice requires the starts input.");
+            ends = Axes.ConstantInts(ctx, 2, "ends", int32Allowed: true) ?? throw ctx.Error(DiagnosticCodes.ShapeMismatch, "Slice requires the ends input.");
             axes = Axes.ConstantInts(ctx, 3, "axes", int32Allowed: true);
             steps = Axes.ConstantInts(ctx, 4, "steps", int32Allowed: true);
-            if (ctx.OptionalInput(1) is null || ctx.OptionalInput(2) is null)
-            {
-                throw ctx.Error(DiagnosticCodes.ShapeMismatch, "Slice requires the starts and ends inputs.");
-            }
         }
 
         int count = starts.Length;

@@ -1,4 +1,5 @@
 using ModelSdk.Compiler.Diagnostics;
+using ModelSdk.Compiler.Ir;
 using ModelSdk.Compiler.Operators.Common;
 
 namespace ModelSdk.Compiler.Operators;
@@ -14,12 +15,22 @@ internal sealed class SpaceDepthOperator : IOperator
     public void Infer(InferenceContext ctx)
     {
         int[] x = ctx.InputShape(0);
-        Rearrangement(ctx, x); // validates
-        int b = Block(ctx);
-        int[] output = ctx.OpType == "DepthToSpace"
-            ? [x[0], x[1] / (b * b), x[2] * b, x[3] * b]
-            : [x[0], x[1] * b * b, x[2] / b, x[3] / b];
-        ctx.SetOutput(0, ctx.InputType(0), output);
+        (int[] view, int[] perm) = Rearrangement(ctx, x);
+
+        // The permuted view, merged back into four axes: (N, C', H', W') from axes (0, 1, 2·3, 4·5).
+        long[] moved = perm.Select(a => (long)view[a]).ToArray();
+        long[] output = [moved[0], moved[1], moved[2] * moved[3], moved[4] * moved[5]];
+        if (ctx.OpType == "SpaceToDepth")
+        {
+            output = [moved[0], moved[1] * moved[2] * moved[3], moved[4], moved[5]];
+        }
+
+        if (output.Any(d => d > Shapes.MaxElements))
+        {
+            throw ctx.Error(DiagnosticCodes.LimitExceeded, $"{ctx.OpType} of {Shapes.Format(x)} would have a dimension of more than {Shapes.MaxElements}.");
+        }
+
+        ctx.SetOutput(0, ctx.InputType(0), output.Select(d => (int)d).ToArray());
     }
 
     public void Lower(LoweringContext ctx)
@@ -44,7 +55,7 @@ internal sealed class SpaceDepthOperator : IOperator
     {
         if (x.Length != 4)
         {
-            throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"{ctx.OpType} needs a 4-D NCHW input, but it is {Ir.Shapes.Format(x)}.");
+            throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"{ctx.OpType} needs a 4-D NCHW input, but it is {Shapes.Format(x)}.");
         }
 
         int b = Block(ctx);
@@ -53,7 +64,7 @@ internal sealed class SpaceDepthOperator : IOperator
         {
             if (h % b != 0 || w % b != 0)
             {
-                throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"SpaceToDepth with blocksize {b} needs a height and width divisible by it, but the input is {Ir.Shapes.Format(x)}.");
+                throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"SpaceToDepth with blocksize {b} needs a height and width divisible by it, but the input is {Shapes.Format(x)}.");
             }
 
             return ([n, c, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4]);
@@ -61,7 +72,7 @@ internal sealed class SpaceDepthOperator : IOperator
 
         if (c % (b * b) != 0)
         {
-            throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"DepthToSpace with blocksize {b} needs channels divisible by {b * b}, but the input is {Ir.Shapes.Format(x)}.");
+            throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"DepthToSpace with blocksize {b} needs channels divisible by {b * b}, but the input is {Shapes.Format(x)}.");
         }
 
         string mode = ctx.Opset >= 11 ? ctx.String("mode", "DCR") : "DCR";
