@@ -330,10 +330,17 @@ internal sealed class BinaryOperator : IOperator
 
     /// <summary>Emits <c>y = op(a, b)</c> with NumPy broadcasting of both operands to <paramref name="y"/>'s shape.</summary>
     public static void EmitBroadcast(LoweringContext ctx, BinaryOp op, Value a, Value b, Value y)
+        => EmitBroadcast(ctx, nameof(Binary), [y.Type], PlanArg.Enum("op", nameof(BinaryOp), op.ToString()), a, b, y);
+
+    /// <summary>
+    /// Emits a step of a broadcasting two-operand kernel (<see cref="Binary"/>, <see cref="Compare"/>,
+    /// <see cref="Logical"/>: parameters op, a, b, y, shape, aStrides, bStrides).
+    /// </summary>
+    public static void EmitBroadcast(LoweringContext ctx, string kernel, ElementType[] typeArgs, PlanArg op, Value a, Value b, Value y)
     {
         BroadcastLayout layout = BroadcastLayout.Create(y.KnownShape, a.KnownShape, b.KnownShape);
-        ctx.Emit(nameof(Binary), [y.Type],
-            PlanArg.Enum("op", nameof(BinaryOp), op.ToString()),
+        ctx.Emit(kernel, typeArgs,
+            op,
             ctx.In("a", a),
             ctx.In("b", b),
             ctx.Out("y", y),

@@ -6,10 +6,7 @@ using ModelSdk.Runtime.Kernels;
 
 namespace ModelSdk.Compiler.Operators;
 
-/// <summary>
-/// Comparisons with a bool result, lowered onto <see cref="Compare"/>. Equal also takes bool tensors,
-/// which the kernel compares as bytes through uint8 views (bool is stored as one byte, 0 or 1).
-/// </summary>
+/// <summary>Comparisons with a bool result, lowered onto <see cref="Compare"/>; Equal of bool tensors onto <see cref="Logical"/>.</summary>
 [OnnxOperator("Equal")]
 [OnnxOperator("Less")]
 [OnnxOperator("Greater")]
@@ -26,29 +23,15 @@ internal sealed class CompareOperator : IOperator
 
     public void Lower(LoweringContext ctx)
     {
-        Value a = ctx.Input(0), b = BinaryOperator.LegacyViewOfB(ctx, ctx.Input(1)), y = ctx.Output(0);
+        Value a = ctx.Input(0), b = BinaryOperator.LegacyViewOfB(ctx, ctx.Input(1));
         if (a.Type == ElementType.Bool)
         {
-            a = Bytes(ctx, a);
-            b = Bytes(ctx, b);
+            LogicalOperator.Emit(ctx, LogicalOp.Equal, a, b);
         }
-
-        BroadcastLayout layout = BroadcastLayout.Create(y.KnownShape, a.KnownShape, b.KnownShape);
-        ctx.Emit(nameof(Compare), [a.Type],
-            PlanArg.Enum("op", nameof(CompareOp), ctx.Node.OpType),
-            ctx.In("a", a),
-            ctx.In("b", b),
-            ctx.Out("y", y),
-            PlanArg.IntList("shape", layout.Shape),
-            PlanArg.IntList("aStrides", layout.Strides[0]),
-            PlanArg.IntList("bStrides", layout.Strides[1]));
-    }
-
-    private static Value Bytes(LoweringContext ctx, Value boolean)
-    {
-        Value view = ctx.Temporary(ElementType.UInt8, boolean.KnownShape, "bytes");
-        ctx.Alias(view, boolean);
-        return view;
+        else
+        {
+            BinaryOperator.EmitBroadcast(ctx, nameof(Compare), [a.Type], PlanArg.Enum("op", nameof(CompareOp), ctx.Node.OpType), a, b, ctx.Output(0));
+        }
     }
 }
 
@@ -75,18 +58,13 @@ internal sealed class LogicalOperator : IOperator
     public void Lower(LoweringContext ctx)
     {
         bool not = ctx.Node.OpType == "Not";
-        Value a = ctx.Input(0), y = ctx.Output(0);
         Value b = not ? ctx.Constant(new Tensor(ElementType.Bool, [], [1]), "true") : BinaryOperator.LegacyViewOfB(ctx, ctx.Input(1));
-        BroadcastLayout layout = BroadcastLayout.Create(y.KnownShape, a.KnownShape, b.KnownShape);
-        ctx.Emit(nameof(Logical), [],
-            PlanArg.Enum("op", nameof(LogicalOp), not ? nameof(LogicalOp.Xor) : ctx.Node.OpType),
-            ctx.In("a", a),
-            ctx.In("b", b),
-            ctx.Out("y", y),
-            PlanArg.IntList("shape", layout.Shape),
-            PlanArg.IntList("aStrides", layout.Strides[0]),
-            PlanArg.IntList("bStrides", layout.Strides[1]));
+        Emit(ctx, not ? LogicalOp.Xor : Enum.Parse<LogicalOp>(ctx.Node.OpType), ctx.Input(0), b);
     }
+
+    /// <summary>Emits <c>y = op(a, b)</c> on bool tensors into the node's output.</summary>
+    public static void Emit(LoweringContext ctx, LogicalOp op, Value a, Value b)
+        => BinaryOperator.EmitBroadcast(ctx, nameof(Logical), [], PlanArg.Enum("op", nameof(LogicalOp), op.ToString()), a, b, ctx.Output(0));
 }
 
 /// <summary>IsNaN and IsInf (with <c>detect_positive</c>, <c>detect_negative</c>) of float tensors, lowered onto <see cref="Classify"/>.</summary>

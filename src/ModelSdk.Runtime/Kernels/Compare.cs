@@ -21,7 +21,7 @@ public enum CompareOp
 public static class Compare
 {
     /// <summary>Computes <c>y = op(a, b)</c>.</summary>
-    /// <typeparam name="T">Any numeric element type (the compiler compares <c>bool</c> tensors as bytes).</typeparam>
+    /// <typeparam name="T">Any numeric element type (<see cref="Logical"/> compares <c>bool</c> tensors).</typeparam>
     /// <param name="op">The comparison.</param>
     /// <param name="a">First operand.</param>
     /// <param name="b">Second operand.</param>

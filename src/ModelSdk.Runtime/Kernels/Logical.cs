@@ -9,9 +9,11 @@ public enum LogicalOp
     Or,
     /// <summary><c>a != b</c></summary>
     Xor,
+    /// <summary><c>a == b</c> (ONNX Equal on bool tensors)</summary>
+    Equal,
 }
 
-/// <summary>Boolean operations on two tensors with NumPy broadcasting (ONNX Not is Xor with true).</summary>
+/// <summary>Boolean operations on two tensors with NumPy broadcasting (ONNX Not is Xor with true; Equal of bool tensors is here too).</summary>
 public static class Logical
 {
     /// <summary>Computes <c>y = op(a, b)</c>.</summary>
@@ -35,6 +37,9 @@ public static class Logical
             case LogicalOp.Xor:
                 Broadcast.Zip(a, b, y, shape, aStrides, bStrides, default(XorFunction));
                 break;
+            case LogicalOp.Equal:
+                Broadcast.Zip(a, b, y, shape, aStrides, bStrides, default(EqualFunction));
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(op));
         }
@@ -53,5 +58,10 @@ public static class Logical
     private readonly struct XorFunction : IElementFunction<bool, bool, bool>
     {
         public bool Invoke(bool a, bool b) => a != b;
+    }
+
+    private readonly struct EqualFunction : IElementFunction<bool, bool, bool>
+    {
+        public bool Invoke(bool a, bool b) => a == b;
     }
 }
