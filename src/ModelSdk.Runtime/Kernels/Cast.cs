@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ModelSdk.Runtime.Kernels;
 
@@ -26,7 +28,17 @@ public static class Cast
         // each instantiation keeps one loop with one conversion.
         if (typeof(TFrom) == typeof(TTo))
         {
-            System.Runtime.InteropServices.MemoryMarshal.Cast<TFrom, TTo>(x).CopyTo(y);
+            MemoryMarshal.Cast<TFrom, TTo>(x).CopyTo(y);
+        }
+        else if (typeof(TFrom) == typeof(float) && typeof(TTo) == typeof(Half))
+        {
+            // The common mixed-precision pair, converted directly (same rounding as through double, which a float fits exactly).
+            ReadOnlySpan<float> f = MemoryMarshal.Cast<TFrom, float>(x);
+            Span<Half> h = MemoryMarshal.Cast<TTo, Half>(y);
+            for (int i = 0; i < f.Length; i++)
+            {
+                h[i] = (Half)f[i];
+            }
         }
         else if (IsFloatingPoint<TFrom>())
         {
@@ -39,14 +51,14 @@ public static class Cast
         {
             for (int i = 0; i < x.Length; i++)
             {
-                y[i] = FromUInt64<TTo>(ToUInt64(x[i]));
+                y[i] = FromInteger<TTo, ulong>(ToUInt64(x[i]));
             }
         }
         else
         {
             for (int i = 0; i < x.Length; i++)
             {
-                y[i] = FromInt64<TTo>(ToInt64(x[i]));
+                y[i] = FromInteger<TTo, long>(ToInt64(x[i]));
             }
         }
     }
@@ -215,66 +227,38 @@ public static class Cast
         throw new NotSupportedException(typeof(T).Name);
     }
 
+    /// <summary>An integer source (widened to 64 bits, signed or not) in the target type.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T FromInt64<T>(long v)
+    private static T FromInteger<T, TInteger>(TInteger v)
+        where TInteger : IBinaryInteger<TInteger>
     {
+        // Straight to each float type: through double, a 64-bit integer would be rounded twice.
         if (typeof(T) == typeof(float))
         {
-            return As<float, T>(v);
+            return As<float, T>(float.CreateTruncating(v));
         }
 
         if (typeof(T) == typeof(double))
         {
-            return As<double, T>(v);
+            return As<double, T>(double.CreateTruncating(v));
         }
 
         if (typeof(T) == typeof(Half))
         {
-            return As<Half, T>((Half)v);
+            return As<Half, T>(Half.CreateTruncating(v));
         }
 
         if (typeof(T) == typeof(BFloat16))
         {
-            return As<BFloat16, T>((BFloat16)(float)v);
+            return As<BFloat16, T>((BFloat16)float.CreateTruncating(v));
         }
 
         if (typeof(T) == typeof(bool))
         {
-            return As<bool, T>(v != 0);
+            return As<bool, T>(v != TInteger.Zero);
         }
 
-        return FromBits<T>(unchecked((ulong)v));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T FromUInt64<T>(ulong v)
-    {
-        if (typeof(T) == typeof(float))
-        {
-            return As<float, T>(v);
-        }
-
-        if (typeof(T) == typeof(double))
-        {
-            return As<double, T>(v);
-        }
-
-        if (typeof(T) == typeof(Half))
-        {
-            return As<Half, T>((Half)v);
-        }
-
-        if (typeof(T) == typeof(BFloat16))
-        {
-            return As<BFloat16, T>((BFloat16)(float)v);
-        }
-
-        if (typeof(T) == typeof(bool))
-        {
-            return As<bool, T>(v != 0);
-        }
-
-        return FromBits<T>(v);
+        return FromBits<T>(ulong.CreateTruncating(v));
     }
 
     /// <summary>An integer target from the two's-complement bits of a 64-bit value: keeps the low bits (wraps).</summary>

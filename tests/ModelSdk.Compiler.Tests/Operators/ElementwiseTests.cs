@@ -107,6 +107,29 @@ public class ElementwiseTests
     }
 
     [Fact]
+    public void Erf_in_double_precision_matches_the_C_library()
+    {
+        // Python's math.erf (the C library's erf) at points near, between and beyond the expansion centres.
+        double[] x = [1e-10, 0.1, 0.124, 0.126, 0.5, 1.0, 1.3, 2.0, 2.9, 3.0, 3.1, 3.5, 4.0, 5.0, 5.9, -0.7, -2.2, 7];
+        double[] erf =
+        [
+            1.1283791670955126e-10, 0.1124629160182849, 0.13920518102987042, 0.14142695085161722, 0.5204998778130465, 0.8427007929497149,
+            0.9340079449406524, 0.9953222650189527, 0.9999589021219005, 0.9999779095030014, 0.9999883513426328, 0.9999992569016276,
+            0.9999999845827421, 0.9999999999984626, 0.9999999999999999, -0.6778011938374184, -0.9981371537020182, 1,
+        ];
+        var b = new OnnxModelBuilder(13);
+        string input = b.Input("x", ElementType.Float64, x.Length);
+        b.Output(b.Node("Erf", [input]), ElementType.Float64);
+
+        double[] y = ModelRunner.Run(b.Build(), [Tensor.From<double>(ElementType.Float64, [x.Length], x)])[0].Span<double>().ToArray();
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.True(Math.Abs(y[i] - erf[i]) <= 4e-16 * Math.Abs(erf[i]), $"erf({x[i]:R}) = {y[i]:R}, expected {erf[i]:R}");
+        }
+    }
+
+    [Fact]
     public void Round_takes_halves_to_even()
     {
         var b = new OnnxModelBuilder(13);
@@ -477,6 +500,19 @@ public class ElementwiseTests
         b.Output(b.Node("Gelu", [x]));
 
         Assert.Equal(DiagnosticCodes.UnsupportedOperator, ModelRunner.CompileError(b.Build()).Code);
+    }
+
+    [Fact]
+    public void Integer_division_by_zero_while_folding_is_a_diagnostic()
+    {
+        var b = new OnnxModelBuilder(13);
+        string x = b.Input("x", ElementType.Int64, 2);
+        string quotient = b.Node("Div", [b.Initializer("a", Tensor.FromInt64s([2], 7, 8)), b.Initializer("zero", Tensor.FromInt64s([], 0))]);
+        b.Output(b.Node("Add", [x, quotient]), ElementType.Int64);
+
+        Diagnostic error = ModelRunner.CompileError(b.Build());
+        Assert.Equal(DiagnosticCodes.ShapeMismatch, error.Code);
+        Assert.Contains("divide by zero", error.Message);
     }
 
     [Fact]
