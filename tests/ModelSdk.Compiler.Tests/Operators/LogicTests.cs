@@ -166,6 +166,23 @@ public class LogicTests
     }
 
     [Fact]
+    public void Steps_of_the_family_name_their_kernel_parameters_in_order()
+    {
+        var b = new OnnxModelBuilder(13);
+        string x = b.Input("x", ElementType.Float32, 2, 3);
+        string y = b.Input("y", ElementType.Float32, 3);
+        string less = b.Node("Less", [x, y]);
+        string both = b.Node("And", [less, b.Node("IsNaN", [x])]);
+        string chosen = b.Node("Where", [both, x, b.Node("Elu", [y])]);
+        b.Output(b.Node("Cast", [b.Node("Sub", [chosen, y])], ("to", 7)), ElementType.Int64);
+
+        IReadOnlyList<PlanStep> steps = ModelRunner.Compile(b.Build()).Plan!.Steps;
+
+        Assert.Equal(["Compare", "Classify", "Logical", "Unary", "Where", "Binary", "Cast"], steps.Select(s => s.Kernel));
+        KernelSignatures.AssertMatch(steps);
+    }
+
+    [Fact]
     public void Integer_shape_arithmetic_with_Equal_Where_and_Cast_folds_exactly()
     {
         // The pattern exporters emit for dynamic reshapes: shape entries equal to a sentinel replaced by
