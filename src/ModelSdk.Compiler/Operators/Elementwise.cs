@@ -141,30 +141,33 @@ internal sealed class ClipOperator : IOperator
     public void Lower(LoweringContext ctx)
     {
         Value x = ctx.Input(0), y = ctx.Output(0);
-        Value? min, max;
+        (Value? Input, Tensor? Constant) min, max;
         if (ctx.Opset < 11)
         {
-            // Clip-6 bounds default to the float range, as in ONNX Runtime.
+            // Clip-6 bounds are attributes and default to the float range, as in ONNX Runtime.
             InferenceContext a = ctx.Attributes();
-            min = ctx.Constant(CastOperator.Convert(Tensor.FromFloats([], a.Float("min", float.MinValue)), x.Type), "min");
-            max = ctx.Constant(CastOperator.Convert(Tensor.FromFloats([], a.Float("max", float.MaxValue)), x.Type), "max");
+            min = (null, CastOperator.Convert(Tensor.FromFloats([], a.Float("min", float.MinValue)), x.Type));
+            max = (null, CastOperator.Convert(Tensor.FromFloats([], a.Float("max", float.MaxValue)), x.Type));
         }
         else
         {
-            min = ctx.OptionalInput(1);
-            max = ctx.OptionalInput(2);
+            min = (ctx.OptionalInput(1), ctx.OptionalInput(1)?.Constant);
+            max = (ctx.OptionalInput(2), ctx.OptionalInput(2)?.Constant);
         }
 
-        if (x.Type == ElementType.Float32 && min?.IsConstant != false && max?.IsConstant != false)
+        bool constantBounds = min.Input?.IsConstant != false && max.Input?.IsConstant != false;
+        if (x.Type == ElementType.Float32 && constantBounds)
         {
             ctx.Emit(nameof(Unary), [ElementType.Float32], PlanArg.Enum("op", nameof(UnaryOp), nameof(UnaryOp.Clip)),
                 ctx.In("x", x), ctx.Out("y", y),
-                PlanArg.Float("alpha", min?.Constant!.ToFloats()[0] ?? float.NegativeInfinity),
-                PlanArg.Float("beta", max?.Constant!.ToFloats()[0] ?? float.PositiveInfinity));
+                PlanArg.Float("alpha", min.Constant?.ToFloats()[0] ?? float.NegativeInfinity),
+                PlanArg.Float("beta", max.Constant?.ToFloats()[0] ?? float.PositiveInfinity));
             return;
         }
 
-        if (min is null && max is null)
+        Value? lower = min.Input ?? (min.Constant is { } lo ? ctx.Constant(lo, "min") : null);
+        Value? upper = max.Input ?? (max.Constant is { } hi ? ctx.Constant(hi, "max") : null);
+        if (lower is null && upper is null)
         {
             ctx.Alias(y, x);
             return;
@@ -172,7 +175,7 @@ internal sealed class ClipOperator : IOperator
 
         // max(x, min) into y, then min(·, max) in place.
         Value current = x;
-        foreach ((BinaryOp op, Value? bound) in new[] { (BinaryOp.Max, min), (BinaryOp.Min, max) })
+        foreach ((BinaryOp op, Value? bound) in new[] { (BinaryOp.Max, lower), (BinaryOp.Min, upper) })
         {
             if (bound is not null)
             {

@@ -42,6 +42,7 @@ public enum BinaryOp
 public static class Binary
 {
     /// <summary>Computes <c>y = op(a, b)</c>.</summary>
+    /// <typeparam name="T">Any numeric type (float32 vectorized for Add, Sub, Mul, Div, Max, Min and PRelu); the bit shifts take unsigned integers.</typeparam>
     /// <param name="op">The operation.</param>
     /// <param name="a">First operand.</param>
     /// <param name="b">Second operand.</param>

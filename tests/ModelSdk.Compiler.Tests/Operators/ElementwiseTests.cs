@@ -425,6 +425,19 @@ public class ElementwiseTests
         Assert.All(y.Span<double>().ToArray(), v => Assert.InRange(v, -0.25, 0.5));
     }
 
+    [Fact]
+    public void Float32_Clip_with_constant_bounds_is_one_step_without_weights()
+    {
+        var b = new OnnxModelBuilder(6);
+        string x = b.Input("x", ElementType.Float32, 9);
+        b.Output(b.Node("Clip", [x], ("max", 6f)));
+
+        CompiledPlan plan = ModelRunner.Compile(b.Build()).Plan!;
+
+        Assert.Equal("Unary", Assert.Single(plan.Steps).Kernel);
+        Assert.Equal(0, plan.WeightsBytes);
+    }
+
     private static Tensor Scaled(Tensor t, double factor)
         => CastOperator.Convert(Tensor.FromFloats(t.Shape, t.ToFloats().Select(v => (float)(v * factor)).ToArray()), t.Type);
 
