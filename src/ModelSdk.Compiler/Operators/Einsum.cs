@@ -61,7 +61,7 @@ internal sealed class EinsumOperator : IOperator
 
         int[] order = e.Output.Where(result.Labels.Contains).ToArray();
         Value final = ctx.Temporary(result.Value.Type, order.Select(l => e.Sizes[l]).ToArray(), "result");
-        TransposeOperator.Emit(ctx, result.Value, final, order.Select(l => Array.IndexOf(result.Labels, l)).ToArray());
+        TransposeOperator.EmitPermutation(ctx, result.Value, final, result.Value.KnownShape, order.Select(l => Array.IndexOf(result.Labels, l)).ToArray());
         ctx.Alias(ctx.Output(0), final);
     }
 
@@ -163,7 +163,7 @@ internal sealed class EinsumOperator : IOperator
         int[] target = layouts[0];
         int[] perm = target.Select(l => Array.IndexOf(o.Labels, l)).ToArray();
         Value y = ctx.Temporary(o.Value.Type, perm.Select(a => o.Value.KnownShape[a]).ToArray(), "arranged");
-        TransposeOperator.Emit(ctx, o.Value, y, perm);
+        TransposeOperator.EmitPermutation(ctx, o.Value, y, o.Value.KnownShape, perm);
         return new Operand(y, target);
     }
 

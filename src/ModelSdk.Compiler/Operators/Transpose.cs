@@ -20,12 +20,18 @@ internal sealed class TransposeOperator : IOperator
     }
 
     public void Lower(LoweringContext ctx)
-        => Emit(ctx, ctx.Input(0), ctx.Output(0), Permutation(ctx.Reread(), ctx.Input(0).KnownShape.Length));
-
-    /// <summary>Emits <c>y = transpose(x, perm)</c>: one <see cref="Runtime.Kernels.Transpose"/> step, or a view when no element moves.</summary>
-    internal static void Emit(LoweringContext ctx, Value x, Value y, int[] permutation)
     {
-        (int[] shape, int[] perm) = Collapse(x.KnownShape, permutation);
+        Value x = ctx.Input(0);
+        EmitPermutation(ctx, x, ctx.Output(0), x.KnownShape, Permutation(ctx.Reread(), x.KnownShape.Length));
+    }
+
+    /// <summary>
+    /// Emits <paramref name="y"/> = <paramref name="x"/>, viewed in <paramref name="inputShape"/> (any factoring of its
+    /// elements), with axes permuted by <paramref name="permutation"/>; a view when the order of elements does not change.
+    /// </summary>
+    internal static void EmitPermutation(LoweringContext ctx, Value x, Value y, int[] inputShape, int[] permutation)
+    {
+        (int[] shape, int[] perm) = Collapse(inputShape, permutation);
         bool identity = perm.Select((a, k) => a == k).All(same => same);
         if (identity || y.ElementCount == 0)
         {

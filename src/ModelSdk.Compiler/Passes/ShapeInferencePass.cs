@@ -53,7 +53,7 @@ public sealed class ShapeInferencePass(OperatorRegistry registry, string? modelP
                 {
                     ConstantEvaluator.Evaluate(node, op, graph.Opset);
                 }
-                catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException or NotSupportedException)
+                catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException or NotSupportedException or ArithmeticException)
                 {
                     throw new CompileException(new Diagnostic(DiagnosticCodes.ShapeMismatch, DiagnosticSeverity.Error,
                         $"{node.OpType} cannot be evaluated on its constant inputs: {e.Message}", modelPath, node.Name));

@@ -40,14 +40,24 @@ public static class OrtReference
         ElementType.Int64 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(t.Span<long>().ToArray(), t.Shape)),
         ElementType.Int32 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<int>(t.Span<int>().ToArray(), t.Shape)),
         ElementType.Bool => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<bool>(t.Span<byte>().ToArray().Select(b => b != 0).ToArray(), t.Shape)),
-        ElementType.UInt8 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<byte>(t.Span<byte>().ToArray(), t.Shape)),
-        ElementType.Int8 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<sbyte>(t.Span<sbyte>().ToArray(), t.Shape)),
-        ElementType.UInt16 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<ushort>(t.Span<ushort>().ToArray(), t.Shape)),
-        ElementType.Int16 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<short>(t.Span<short>().ToArray(), t.Shape)),
-        ElementType.Float16 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<Float16>(t.Span<ushort>().ToArray().Select(bits => new Float16(bits)).ToArray(), t.Shape)),
-        ElementType.Float64 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<double>(t.Span<double>().ToArray(), t.Shape)),
+        ElementType.Float64 => Create<double>(name, t),
+        ElementType.Float16 => Create<Float16>(name, t),
+        ElementType.BFloat16 => Create<BFloat16>(name, t),
+        ElementType.Int8 => Create<sbyte>(name, t),
+        ElementType.UInt8 => Create<byte>(name, t),
+        ElementType.Int16 => Create<short>(name, t),
+        ElementType.UInt16 => Create<ushort>(name, t),
+        ElementType.UInt32 => Create<uint>(name, t),
+        ElementType.UInt64 => Create<ulong>(name, t),
         _ => throw new NotSupportedException(t.Type.ToString()),
     };
+
+    // ORT's Float16 and BFloat16 are 16-bit structs over the raw bits, so the bytes carry over unchanged.
+    private static NamedOnnxValue Create<T>(string name, Tensor t) where T : unmanaged
+        => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<T>(t.Span<T>().ToArray(), t.Shape));
+
+    private static Tensor From<T>(ElementType type, DenseTensor<T> t) where T : unmanaged
+        => Tensor.From<T>(type, t.Dimensions.ToArray(), t.Buffer.Span);
 
     private static Tensor FromOrt(DisposableNamedOnnxValue v)
     {
@@ -61,18 +71,24 @@ public static class OrtReference
                 return Tensor.From<int>(ElementType.Int32, i.Dimensions.ToArray(), i.Buffer.Span);
             case DenseTensor<bool> b:
                 return Tensor.From<byte>(ElementType.Bool, b.Dimensions.ToArray(), b.Buffer.ToArray().Select(x => (byte)(x ? 1 : 0)).ToArray());
-            case DenseTensor<byte> u8:
-                return Tensor.From<byte>(ElementType.UInt8, u8.Dimensions.ToArray(), u8.Buffer.Span);
-            case DenseTensor<sbyte> i8:
-                return Tensor.From<sbyte>(ElementType.Int8, i8.Dimensions.ToArray(), i8.Buffer.Span);
-            case DenseTensor<ushort> u16:
-                return Tensor.From<ushort>(ElementType.UInt16, u16.Dimensions.ToArray(), u16.Buffer.Span);
-            case DenseTensor<short> i16:
-                return Tensor.From<short>(ElementType.Int16, i16.Dimensions.ToArray(), i16.Buffer.Span);
-            case DenseTensor<Float16> f16:
-                return Tensor.From<ushort>(ElementType.Float16, f16.Dimensions.ToArray(), f16.Buffer.ToArray().Select(h => h.value).ToArray());
             case DenseTensor<double> d:
-                return Tensor.From<double>(ElementType.Float64, d.Dimensions.ToArray(), d.Buffer.Span);
+                return From(ElementType.Float64, d);
+            case DenseTensor<Float16> h:
+                return From(ElementType.Float16, h);
+            case DenseTensor<BFloat16> bf:
+                return From(ElementType.BFloat16, bf);
+            case DenseTensor<sbyte> i8:
+                return From(ElementType.Int8, i8);
+            case DenseTensor<byte> u8:
+                return From(ElementType.UInt8, u8);
+            case DenseTensor<short> i16:
+                return From(ElementType.Int16, i16);
+            case DenseTensor<ushort> u16:
+                return From(ElementType.UInt16, u16);
+            case DenseTensor<uint> u32:
+                return From(ElementType.UInt32, u32);
+            case DenseTensor<ulong> u64:
+                return From(ElementType.UInt64, u64);
             default:
                 throw new NotSupportedException(v.Value?.GetType().Name);
         }

@@ -52,8 +52,9 @@ internal static class Axes
     /// <summary>
     /// The values of an optional int64 input that fixes shapes (axes, shape), or null when it is absent.
     /// MSDK2004 when it is computed at run time, except for an empty tensor, whose value its shape already fixes.
+    /// <paramref name="int32Allowed"/> accepts int32 too (Slice's starts and ends, Pad's axes).
     /// </summary>
-    public static long[]? ConstantInts(InferenceContext ctx, int index, string role)
+    public static long[]? ConstantInts(InferenceContext ctx, int index, string role, bool int32Allowed = false)
     {
         Value? v = ctx.OptionalInput(index);
         if (v is null)
@@ -61,7 +62,15 @@ internal static class Axes
             return null;
         }
 
-        ctx.RequireType(index, ElementType.Int64);
+        if (int32Allowed)
+        {
+            ctx.RequireType(index, ElementType.Int64, ElementType.Int32);
+        }
+        else
+        {
+            ctx.RequireType(index, ElementType.Int64);
+        }
+
         if (v.KnownShape.Length > 1)
         {
             throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"the {role} input of {ctx.OpType} must be 1-D, but its shape is {Shapes.Format(v.KnownShape)}.", v.Name);
