@@ -209,7 +209,7 @@ internal sealed class RecurrentOperator : IOperator
             flag = ctx.Int("linear_before_reset", 0) != 0;
         }
 
-        long scratch = (long)seq * batch * width + width + 3L * hidden;
+        long scratch = (long)seq * batch * width + width + 3L * batch * hidden;
         if (scratch > Shapes.MaxElements)
         {
             throw ctx.Error(DiagnosticCodes.LimitExceeded,

@@ -5,7 +5,7 @@ namespace ModelSdk.Runtime.Kernels;
 /// <c>z = f(Xt·Wzᵀ + Ht-1·Rzᵀ + Wbz + Rbz)</c>, <c>r = f(…)</c>,
 /// <c>h = g(Xt·Whᵀ + (r⊙Ht-1)·Rhᵀ + Rbh + Wbh)</c> or, with linear_before_reset, <c>g(Xt·Whᵀ + r⊙(Ht-1·Rhᵀ + Rbh) + Wbh)</c>,
 /// <c>Ht = (1 - z)⊙h + z⊙Ht-1</c>. The input projection of every step is one GEMM; each step then adds
-/// the recurrent products row by row.
+/// the recurrent products for every sequence at once.
 /// </summary>
 public static class Gru
 {
@@ -20,7 +20,7 @@ public static class Gru
     /// <param name="initialH">Optional initial hidden state (shape of <paramref name="yH"/>); empty for zeros. May be the same memory as <paramref name="yH"/>.</param>
     /// <param name="y">Optional hidden state of every step: <c>[seq, directions, batch, hidden]</c>, or <c>[batch, seq, directions, hidden]</c> when <paramref name="batchMajor"/>.</param>
     /// <param name="yH">Optional final hidden state: <c>[directions, batch, hidden]</c>, or <c>[batch, directions, hidden]</c> when <paramref name="batchMajor"/>. Zeros for an empty sequence.</param>
-    /// <param name="scratch">At least <c>seqLength · batch · 3·hidden + 3·hidden + 3·hidden</c> elements.</param>
+    /// <param name="scratch">At least <c>seqLength · batch · 3·hidden + 3·hidden + 3 · batch · hidden</c> elements.</param>
     /// <param name="direction">Forward, reverse, or both.</param>
     /// <param name="batchMajor">ONNX layout 1: x is <c>[batch, seq, input]</c> and the outputs and states put batch first.</param>
     /// <param name="seqLength">Steps in the input.</param>
@@ -42,7 +42,8 @@ public static class Gru
         layout.Validate(x, w, r, b, sequenceLens, initialH, y, yH, scratch, activations, activationAlpha, activationBeta, 2);
         int hidden = hiddenSize;
         Span<float> gates = layout.Gates(scratch);
-        Span<float> h = layout.Vector(scratch, 0), temp = layout.Vector(scratch, 1);
+        Span<float> hs = layout.States(scratch, 0), temps = layout.States(scratch, 1);
+        Span<int> offsets = stackalloc int[RecurrentLayout.Lockstep];
         for (int d = 0; d < layout.Directions; d++)
         {
             // Rbh joins the projection unless the reset gate scales it.
@@ -54,38 +55,67 @@ public static class Gru
             bool reverse = layout.IsReverse(d);
             for (int s = 0; s < batch; s++)
             {
-                int length = layout.Length(sequenceLens, s);
-                layout.Start(initialH, h, d, s);
-                for (int step = 0; step < length; step++)
+                layout.Start(initialH, hs.Slice(s * hidden, hidden), d, s);
+            }
+
+            int steps = layout.MaxLength(sequenceLens);
+            for (int step = 0; step < steps; step++)
+            {
+                layout.AddRecurrence(rzr, 2 * hidden, hs, sequenceLens, step, reverse, gates, intoGates: true, 0, offsets);
+                for (int s = 0; s < batch; s++)
                 {
-                    int t = reverse ? length - 1 - step : step;
+                    int t = layout.Time(sequenceLens, s, step, reverse);
+                    if (t < 0)
+                    {
+                        continue;
+                    }
+
                     Span<float> row = gates.Slice(layout.Row(t, s) * layout.Width, layout.Width);
-                    Span<float> zr = row.Slice(0, 2 * hidden), z = row.Slice(0, hidden), reset = row.Slice(hidden, hidden), candidate = row.Slice(2 * hidden, hidden);
-                    RecurrentLayout.AddMatrixVector(rzr, h, zr);
+                    Span<float> z = row.Slice(0, hidden), reset = row.Slice(hidden, hidden);
+                    Span<float> h = hs.Slice(s * hidden, hidden), temp = temps.Slice(s * hidden, hidden);
                     RecurrentLayout.Activate(z, clip, activations, activationAlpha, activationBeta, fi);
                     RecurrentLayout.Activate(reset, clip, activations, activationAlpha, activationBeta, fi);
-                    if (linearBeforeReset)
-                    {
-                        if (rbh.IsEmpty)
-                        {
-                            temp.Clear();
-                        }
-                        else
-                        {
-                            rbh.CopyTo(temp);
-                        }
-
-                        RecurrentLayout.AddMatrixVector(rh, h, temp);
-                        RecurrentLayout.MultiplyAccumulate(reset, temp, candidate);
-                    }
-                    else
+                    if (!linearBeforeReset)
                     {
                         for (int k = 0; k < hidden; k++)
                         {
                             temp[k] = reset[k] * h[k];
                         }
+                    }
+                    else if (rbh.IsEmpty)
+                    {
+                        temp.Clear();
+                    }
+                    else
+                    {
+                        rbh.CopyTo(temp);
+                    }
+                }
 
-                        RecurrentLayout.AddMatrixVector(rh, temp, candidate);
+                // (r⊙Ht-1)·Rhᵀ goes straight into the candidate; with linear_before_reset, Ht-1·Rhᵀ + Rbh waits for r.
+                if (linearBeforeReset)
+                {
+                    layout.AddRecurrence(rh, hidden, hs, sequenceLens, step, reverse, temps, intoGates: false, 0, offsets);
+                }
+                else
+                {
+                    layout.AddRecurrence(rh, hidden, temps, sequenceLens, step, reverse, gates, intoGates: true, 2 * hidden, offsets);
+                }
+
+                for (int s = 0; s < batch; s++)
+                {
+                    int t = layout.Time(sequenceLens, s, step, reverse);
+                    if (t < 0)
+                    {
+                        continue;
+                    }
+
+                    Span<float> row = gates.Slice(layout.Row(t, s) * layout.Width, layout.Width);
+                    Span<float> z = row.Slice(0, hidden), reset = row.Slice(hidden, hidden), candidate = row.Slice(2 * hidden, hidden);
+                    Span<float> h = hs.Slice(s * hidden, hidden);
+                    if (linearBeforeReset)
+                    {
+                        RecurrentLayout.MultiplyAccumulate(reset, temps.Slice(s * hidden, hidden), candidate);
                     }
 
                     RecurrentLayout.Activate(candidate, clip, activations, activationAlpha, activationBeta, gi);
@@ -99,8 +129,11 @@ public static class Gru
                         h.CopyTo(y.Slice(layout.OutputOffset(t, d, s), hidden));
                     }
                 }
+            }
 
-                layout.Finish(y, yH, h, d, s, length);
+            for (int s = 0; s < batch; s++)
+            {
+                layout.Finish(y, yH, hs.Slice(s * hidden, hidden), d, s, layout.Length(sequenceLens, s));
             }
         }
     }

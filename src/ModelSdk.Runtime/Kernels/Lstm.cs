@@ -4,7 +4,7 @@ namespace ModelSdk.Runtime.Kernels;
 /// One ONNX LSTM layer (float32), gates in the order i, o, f, c:
 /// <c>i = f(Xt·Wiᵀ + Ht-1·Riᵀ + Pi⊙Ct-1 + Wbi + Rbi)</c>, <c>f = f(… + Pf⊙Ct-1 …)</c> (or <c>1 - i</c> with
 /// input_forget), <c>c = g(…)</c>, <c>Ct = f⊙Ct-1 + i⊙c</c>, <c>o = f(… + Po⊙Ct …)</c>, <c>Ht = o⊙h(Ct)</c>.
-/// The input projection of every step is one GEMM; each step then adds <c>Ht-1·Rᵀ</c> row by row.
+/// The input projection of every step is one GEMM; each step then adds <c>Ht-1·Rᵀ</c> for every sequence at once.
 /// </summary>
 public static class Lstm
 {
@@ -22,7 +22,7 @@ public static class Lstm
     /// <param name="y">Optional hidden state of every step: <c>[seq, directions, batch, hidden]</c>, or <c>[batch, seq, directions, hidden]</c> when <paramref name="batchMajor"/>.</param>
     /// <param name="yH">Optional final hidden state: <c>[directions, batch, hidden]</c>, or <c>[batch, directions, hidden]</c> when <paramref name="batchMajor"/>. Zeros for an empty sequence.</param>
     /// <param name="yC">Optional final cell state, shaped like <paramref name="yH"/>.</param>
-    /// <param name="scratch">At least <c>seqLength · batch · 4·hidden + 4·hidden + 3·hidden</c> elements.</param>
+    /// <param name="scratch">At least <c>seqLength · batch · 4·hidden + 4·hidden + 3 · batch · hidden</c> elements.</param>
     /// <param name="direction">Forward, reverse, or both.</param>
     /// <param name="batchMajor">ONNX layout 1: x is <c>[batch, seq, input]</c> and the outputs and states put batch first.</param>
     /// <param name="seqLength">Steps in the input.</param>
@@ -50,7 +50,8 @@ public static class Lstm
         }
 
         Span<float> gates = layout.Gates(scratch);
-        Span<float> h = layout.Vector(scratch, 0), c = layout.Vector(scratch, 1), hc = layout.Vector(scratch, 2);
+        Span<float> hs = layout.States(scratch, 0), cs = layout.States(scratch, 1), hc = layout.States(scratch, 2).Slice(0, hidden);
+        Span<int> offsets = stackalloc int[RecurrentLayout.Lockstep];
         for (int d = 0; d < layout.Directions; d++)
         {
             layout.Project(x, w, b, d, Gates * hidden, scratch);
@@ -60,14 +61,24 @@ public static class Lstm
             bool reverse = layout.IsReverse(d);
             for (int s = 0; s < batch; s++)
             {
-                int length = layout.Length(sequenceLens, s);
-                layout.Start(initialH, h, d, s);
-                layout.Start(initialC, c, d, s);
-                for (int step = 0; step < length; step++)
+                layout.Start(initialH, hs.Slice(s * hidden, hidden), d, s);
+                layout.Start(initialC, cs.Slice(s * hidden, hidden), d, s);
+            }
+
+            int steps = layout.MaxLength(sequenceLens);
+            for (int step = 0; step < steps; step++)
+            {
+                layout.AddRecurrence(rd, layout.Width, hs, sequenceLens, step, reverse, gates, intoGates: true, 0, offsets);
+                for (int s = 0; s < batch; s++)
                 {
-                    int t = reverse ? length - 1 - step : step;
+                    int t = layout.Time(sequenceLens, s, step, reverse);
+                    if (t < 0)
+                    {
+                        continue;
+                    }
+
                     Span<float> row = gates.Slice(layout.Row(t, s) * layout.Width, layout.Width);
-                    RecurrentLayout.AddMatrixVector(rd, h, row);
+                    Span<float> h = hs.Slice(s * hidden, hidden), c = cs.Slice(s * hidden, hidden);
                     Span<float> i = row.Slice(0, hidden), o = row.Slice(hidden, hidden), f = row.Slice(2 * hidden, hidden), g = row.Slice(3 * hidden, hidden);
                     if (!pd.IsEmpty)
                     {
@@ -118,9 +129,13 @@ public static class Lstm
                         h.CopyTo(y.Slice(layout.OutputOffset(t, d, s), hidden));
                     }
                 }
+            }
 
-                layout.Finish(y, yH, h, d, s, length);
-                layout.Finish(default, yC, c, d, s, length);
+            for (int s = 0; s < batch; s++)
+            {
+                int length = layout.Length(sequenceLens, s);
+                layout.Finish(y, yH, hs.Slice(s * hidden, hidden), d, s, length);
+                layout.Finish(default, yC, cs.Slice(s * hidden, hidden), d, s, length);
             }
         }
     }

@@ -2,7 +2,7 @@ namespace ModelSdk.Runtime.Kernels;
 
 /// <summary>
 /// One ONNX simple RNN layer (float32): <c>Ht = f(Xt·Wᵀ + Ht-1·Rᵀ + Wb + Rb)</c>. The input projection of
-/// every step is one GEMM; each step then adds <c>Ht-1·Rᵀ</c> row by row.
+/// every step is one GEMM; each step then adds <c>Ht-1·Rᵀ</c> for every sequence at once.
 /// </summary>
 public static class Rnn
 {
@@ -15,7 +15,7 @@ public static class Rnn
     /// <param name="initialH">Optional initial hidden state (shape of <paramref name="yH"/>); empty for zeros. May be the same memory as <paramref name="yH"/>.</param>
     /// <param name="y">Optional hidden state of every step: <c>[seq, directions, batch, hidden]</c>, or <c>[batch, seq, directions, hidden]</c> when <paramref name="batchMajor"/>.</param>
     /// <param name="yH">Optional final hidden state: <c>[directions, batch, hidden]</c>, or <c>[batch, directions, hidden]</c> when <paramref name="batchMajor"/>. Zeros for an empty sequence.</param>
-    /// <param name="scratch">At least <c>seqLength · batch · hidden + hidden + 3·hidden</c> elements.</param>
+    /// <param name="scratch">At least <c>seqLength · batch · hidden + hidden + 3 · batch · hidden</c> elements.</param>
     /// <param name="direction">Forward, reverse, or both.</param>
     /// <param name="batchMajor">ONNX layout 1: x is <c>[batch, seq, input]</c> and the outputs and states put batch first.</param>
     /// <param name="seqLength">Steps in the input.</param>
@@ -36,7 +36,8 @@ public static class Rnn
         layout.Validate(x, w, r, b, sequenceLens, initialH, y, yH, scratch, activations, activationAlpha, activationBeta, 1);
         int hidden = hiddenSize;
         Span<float> gates = layout.Gates(scratch);
-        Span<float> h = layout.Vector(scratch, 0);
+        Span<float> hs = layout.States(scratch, 0);
+        Span<int> offsets = stackalloc int[RecurrentLayout.Lockstep];
         for (int d = 0; d < layout.Directions; d++)
         {
             layout.Project(x, w, b, d, hidden, scratch);
@@ -44,22 +45,34 @@ public static class Rnn
             bool reverse = layout.IsReverse(d);
             for (int s = 0; s < batch; s++)
             {
-                int length = layout.Length(sequenceLens, s);
-                layout.Start(initialH, h, d, s);
-                for (int step = 0; step < length; step++)
+                layout.Start(initialH, hs.Slice(s * hidden, hidden), d, s);
+            }
+
+            int steps = layout.MaxLength(sequenceLens);
+            for (int step = 0; step < steps; step++)
+            {
+                layout.AddRecurrence(rd, hidden, hs, sequenceLens, step, reverse, gates, intoGates: true, 0, offsets);
+                for (int s = 0; s < batch; s++)
                 {
-                    int t = reverse ? length - 1 - step : step;
+                    int t = layout.Time(sequenceLens, s, step, reverse);
+                    if (t < 0)
+                    {
+                        continue;
+                    }
+
                     Span<float> row = gates.Slice(layout.Row(t, s) * hidden, hidden);
-                    RecurrentLayout.AddMatrixVector(rd, h, row);
                     RecurrentLayout.Activate(row, clip, activations, activationAlpha, activationBeta, d);
-                    row.CopyTo(h);
+                    row.CopyTo(hs.Slice(s * hidden, hidden));
                     if (!y.IsEmpty)
                     {
-                        h.CopyTo(y.Slice(layout.OutputOffset(t, d, s), hidden));
+                        row.CopyTo(y.Slice(layout.OutputOffset(t, d, s), hidden));
                     }
                 }
+            }
 
-                layout.Finish(y, yH, h, d, s, length);
+            for (int s = 0; s < batch; s++)
+            {
+                layout.Finish(y, yH, hs.Slice(s * hidden, hidden), d, s, layout.Length(sequenceLens, s));
             }
         }
     }

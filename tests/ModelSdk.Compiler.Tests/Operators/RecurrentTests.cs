@@ -177,6 +177,7 @@ public class RecurrentTests
     [InlineData(1, 1, 1, 1)]
     [InlineData(9, 2, 17, 33)] // vector tails in the row products, several row blocks
     [InlineData(3, 5, 64, 40)]
+    [InlineData(3, 70, 3, 9)] // more sequences than one pass of the recurrent weights serves
     public void Odd_and_larger_sizes_match_onnxruntime(int seq, int batch, int input, int hidden)
     {
         foreach (string op in new[] { "LSTM", "GRU", "RNN" })
@@ -265,7 +266,7 @@ public class RecurrentTests
         float[] r = TensorAssert.Random([directions, 4 * hidden, hidden], 3).ToFloats();
         float[] h0 = TensorAssert.Random([directions, batch, hidden], 4).ToFloats();
         float[] c0 = TensorAssert.Random([directions, batch, hidden], 5).ToFloats();
-        var scratch = new float[seq * batch * 4 * hidden + 4 * hidden + 3 * hidden];
+        var scratch = new float[seq * batch * 4 * hidden + 4 * hidden + 3 * batch * hidden];
         int[] activations = [0, 1, 1, 0, 1, 1];
         float[] zeros = new float[6];
 
@@ -280,6 +281,56 @@ public class RecurrentTests
         Assert.Equal(yC, c);
     }
 
+    [Theory]
+    [InlineData(RnnActivation.Tanh)]
+    [InlineData(RnnActivation.Sigmoid)]
+    public void Vectorized_tanh_and_sigmoid_are_accurate_everywhere(RnnActivation activation)
+    {
+        // One step of an RNN with W = I, R = 0 and no bias is the activation itself, element by element: finite values
+        // as one long hidden vector (the vector lanes), all of them also as a batch of one-unit vectors (the padded tail,
+        // which keeps infinities and NaN out of the identity product).
+        float[] finite = [.. Enumerable.Range(0, 2001).Select(i => -50 + i * 0.05f), 1e-30f, -1e-7f, 3e-4f, 0f, -0f, 0.4999f, 0.5f, 0.5001f, -0.5f,
+            87f, -87f, 89f, -89f, 100f, -100f, float.MaxValue, float.MinValue];
+        float[] values = [.. finite, float.PositiveInfinity, float.NegativeInfinity, float.NaN];
+        int n = finite.Length;
+        var identity = new float[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            identity[i * n + i] = 1;
+        }
+
+        float[] lanes = Activate(finite, batch: 1, hidden: n, identity);
+        float[] tails = Activate(values, batch: values.Length, hidden: 1, [1f]);
+        Check(finite, lanes);
+        Check(values, tails);
+
+        float[] Activate(float[] x, int batch, int hidden, float[] w)
+        {
+            var y = new float[x.Length];
+            var scratch = new float[x.Length + hidden + 3 * x.Length];
+            Rnn.Run(x, w, new float[hidden * hidden], default, default, default, y, default, scratch, RnnDirection.Forward, false, 1, batch, hidden, hidden,
+                [(int)activation], [0f], [0f], 0);
+            return y;
+        }
+
+        void Check(float[] x, float[] y)
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                double expected = activation == RnnActivation.Tanh ? Math.Tanh(x[i]) : 1 / (1 + Math.Exp(-(double)x[i]));
+                if (float.IsNaN(x[i]))
+                {
+                    Assert.True(float.IsNaN(y[i]), $"{activation}(NaN) = {y[i]}");
+                    continue;
+                }
+
+                double error = Math.Abs(y[i] - expected);
+                Assert.True(error <= 1.5e-7 && (Math.Abs(expected) < 1e-37 || error <= 6e-7 * Math.Abs(expected)),
+                    $"{activation}({x[i]:R}) = {y[i]:R}, expected {expected:R}");
+            }
+        }
+    }
+
     [Fact]
     public void The_kernels_allocate_nothing()
     {
@@ -288,7 +339,7 @@ public class RecurrentTests
         float[] w = TensorAssert.Random([2, 4 * hidden, input], 2).ToFloats(), r = TensorAssert.Random([2, 4 * hidden, hidden], 3).ToFloats();
         float[] b = TensorAssert.Random([2, 8 * hidden], 4).ToFloats(), p = TensorAssert.Random([2, 3 * hidden], 5).ToFloats();
         float[] y = new float[seq * 2 * batch * hidden], state = new float[2 * batch * hidden], cell = new float[state.Length];
-        float[] scratch = new float[seq * batch * 4 * hidden + 4 * hidden + 3 * hidden];
+        float[] scratch = new float[seq * batch * 4 * hidden + 4 * hidden + 3 * batch * hidden];
 
         // Every list lives in an array made beforehand: only the kernels run while allocations are counted.
         int[] lengths = [4, 1, 3], lstm = [0, 1, 1, 3, 8, 10], gru = [0, 1, 6, 7], rnn = [9];
