@@ -475,13 +475,34 @@ internal readonly struct RecurrentLayout
     }
 
     /// <summary>The logistic function in place, eight lanes at a time.</summary>
-    private static void Sigmoid(Span<float> x)
+    private static void Sigmoid(Span<float> x) => Map<SigmoidLanes>(x);
+
+    /// <summary>tanh in place, eight lanes at a time (the library's scalar tanh costs far more than an exponential).</summary>
+    private static void Tanh(Span<float> x) => Map<TanhLanes>(x);
+
+    private interface ILanes
+    {
+        static abstract Vector256<float> Apply(Vector256<float> x);
+    }
+
+    private readonly struct SigmoidLanes : ILanes
+    {
+        public static Vector256<float> Apply(Vector256<float> x) => Sigmoid(x);
+    }
+
+    private readonly struct TanhLanes : ILanes
+    {
+        public static Vector256<float> Apply(Vector256<float> x) => Tanh(x);
+    }
+
+    private static void Map<TLanes>(Span<float> x)
+        where TLanes : ILanes
     {
         int i = 0;
         for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
             Span<float> lanes = x.Slice(i, Vector256<float>.Count);
-            Sigmoid(Vector256.Create(lanes)).CopyTo(lanes);
+            TLanes.Apply(Vector256.Create(lanes)).CopyTo(lanes);
         }
 
         if (i < x.Length)
@@ -489,26 +510,7 @@ internal readonly struct RecurrentLayout
             // The tail goes through the same lanes, so an element's value never depends on its position.
             Span<float> tail = stackalloc float[Vector256<float>.Count];
             x.Slice(i).CopyTo(tail);
-            Sigmoid(Vector256.Create((ReadOnlySpan<float>)tail)).CopyTo(tail);
-            tail.Slice(0, x.Length - i).CopyTo(x.Slice(i));
-        }
-    }
-
-    /// <summary>tanh in place, eight lanes at a time (the library's scalar tanh costs far more than an exponential).</summary>
-    private static void Tanh(Span<float> x)
-    {
-        int i = 0;
-        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-        {
-            Span<float> lanes = x.Slice(i, Vector256<float>.Count);
-            Tanh(Vector256.Create(lanes)).CopyTo(lanes);
-        }
-
-        if (i < x.Length)
-        {
-            Span<float> tail = stackalloc float[Vector256<float>.Count];
-            x.Slice(i).CopyTo(tail);
-            Tanh(Vector256.Create((ReadOnlySpan<float>)tail)).CopyTo(tail);
+            TLanes.Apply(Vector256.Create((ReadOnlySpan<float>)tail)).CopyTo(tail);
             tail.Slice(0, x.Length - i).CopyTo(x.Slice(i));
         }
     }
