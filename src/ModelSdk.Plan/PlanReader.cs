@@ -98,6 +98,11 @@ namespace ModelSdk.Plan
                     case "step":
                         state.Steps.Add(ReadStep(ref cur, state));
                         break;
+                    case "if":
+                    case "else":
+                    case "endif":
+                        state.Steps.Add(ReadControl(keyword, ref cur, state));
+                        break;
                     case "end":
                         sawEnd = true;
                         break;
@@ -225,6 +230,48 @@ namespace ModelSdk.Plan
             return new PlanStep(kernel, typeArgs, args, node, opType);
         }
 
+        private static PlanStep ReadControl(string keyword, ref Cursor cur, State state)
+        {
+            string opType = cur.Quoted();
+            string node = cur.Quoted();
+            if (keyword == "if")
+            {
+                string token = cur.Word();
+                if (!token.StartsWith("cond=%", StringComparison.Ordinal))
+                {
+                    throw state.Error("expected cond=%id");
+                }
+
+                int id = state.TensorRef(state.ParseLong(token.Substring("cond=%".Length)));
+                if (state.Tensors[id].Type != ElementType.Bool || state.Tensors[id].ElementCount != 1)
+                {
+                    throw state.Error($"the condition of 'if' must be one bool, tensor {id} is not");
+                }
+
+                state.OpenBlocks.Push(false);
+                return PlanStep.If(id, node, opType);
+            }
+
+            if (state.OpenBlocks.Count == 0)
+            {
+                throw state.Error($"'{keyword}' without 'if'");
+            }
+
+            if (keyword == "else")
+            {
+                if (state.OpenBlocks.Pop())
+                {
+                    throw state.Error("a second 'else' for one 'if'");
+                }
+
+                state.OpenBlocks.Push(true);
+                return PlanStep.Else(node, opType);
+            }
+
+            state.OpenBlocks.Pop();
+            return PlanStep.EndIf(node, opType);
+        }
+
         private static PlanArg ReadArg(string name, string value, State state)
         {
             if (value == "-")
@@ -316,6 +363,9 @@ namespace ModelSdk.Plan
             public readonly List<PlanValue> Outputs = new List<PlanValue>();
             public readonly List<PlanStep> Steps = new List<PlanStep>();
 
+            /// <summary>Open conditional blocks; true once the block's 'else' was seen.</summary>
+            public readonly Stack<bool> OpenBlocks = new Stack<bool>();
+
             public PlanFormatException Error(string message) => new PlanFormatException(Line, message);
 
             public long ParseLong(string text)
@@ -361,6 +411,11 @@ namespace ModelSdk.Plan
 
             public CompiledPlan Build()
             {
+                if (OpenBlocks.Count > 0)
+                {
+                    throw Error("an 'if' block is not closed");
+                }
+
                 if (Compiler == null || Model == null || SourceSha == null || WeightsSha == null || WeightsBytes < 0 || ArenaBytes < 0 || Params < 0 || Macs < 0)
                 {
                     throw Error("the plan header is incomplete");

@@ -10,9 +10,15 @@ namespace ModelSdk.Plan
     /// </summary>
     public sealed class PlanStep
     {
-        /// <summary>Creates a step.</summary>
+        /// <summary>Creates a kernel call.</summary>
         public PlanStep(string kernel, IReadOnlyList<ElementType> typeArgs, IReadOnlyList<PlanArg> args, string nodeName, string opType)
+            : this(StepKind.Call, kernel, typeArgs, args, nodeName, opType)
         {
+        }
+
+        private PlanStep(StepKind kind, string kernel, IReadOnlyList<ElementType> typeArgs, IReadOnlyList<PlanArg> args, string nodeName, string opType)
+        {
+            Kind = kind;
             Kernel = kernel ?? throw new ArgumentNullException(nameof(kernel));
             TypeArgs = typeArgs ?? throw new ArgumentNullException(nameof(typeArgs));
             Args = args ?? throw new ArgumentNullException(nameof(args));
@@ -20,7 +26,22 @@ namespace ModelSdk.Plan
             OpType = opType ?? throw new ArgumentNullException(nameof(opType));
         }
 
-        /// <summary>Kernel class name in <c>ModelSdk.Runtime.Kernels</c>, e.g. <c>Conv</c>.</summary>
+        /// <summary>Starts a block that runs when the one-element bool tensor <paramref name="condition"/> is true.</summary>
+        public static PlanStep If(int condition, string nodeName, string opType)
+            => new PlanStep(StepKind.If, "If", new ElementType[0], new[] { PlanArg.In("cond", condition) }, nodeName, opType);
+
+        /// <summary>Ends the true block of the innermost <see cref="If"/> and starts its false block.</summary>
+        public static PlanStep Else(string nodeName, string opType)
+            => new PlanStep(StepKind.Else, "Else", new ElementType[0], new PlanArg[0], nodeName, opType);
+
+        /// <summary>Ends the innermost <see cref="If"/>.</summary>
+        public static PlanStep EndIf(string nodeName, string opType)
+            => new PlanStep(StepKind.EndIf, "EndIf", new ElementType[0], new PlanArg[0], nodeName, opType);
+
+        /// <summary>A kernel call, or a control-flow marker.</summary>
+        public StepKind Kind { get; }
+
+        /// <summary>Kernel class name in <c>ModelSdk.Runtime.Kernels</c>, e.g. <c>Conv</c> (for control steps: If, Else, EndIf).</summary>
         public string Kernel { get; }
 
         /// <summary>Generic type arguments of the kernel's <c>Run</c> method.</summary>
@@ -51,6 +72,19 @@ namespace ModelSdk.Plan
                 throw new KeyNotFoundException($"Step '{Kernel}' has no argument '{name}'.");
             }
         }
+    }
+
+    /// <summary>What a <see cref="PlanStep"/> is.</summary>
+    public enum StepKind
+    {
+        /// <summary>A kernel call.</summary>
+        Call,
+        /// <summary>Start of a conditional block (argument <c>cond</c>: a one-element bool tensor).</summary>
+        If,
+        /// <summary>Start of the false block of the innermost conditional.</summary>
+        Else,
+        /// <summary>End of the innermost conditional.</summary>
+        EndIf,
     }
 
     /// <summary>The kinds of value a <see cref="PlanArg"/> holds.</summary>

@@ -61,6 +61,19 @@ namespace ModelSdk.Plan
 
             foreach (PlanStep s in plan.Steps)
             {
+                if (s.Kind != StepKind.Call)
+                {
+                    sb.Append(s.Kind == StepKind.If ? "if" : s.Kind == StepKind.Else ? "else" : "endif");
+                    sb.Append(' ').Append(PlanSyntax.Quote(s.OpType)).Append(' ').Append(PlanSyntax.Quote(s.NodeName));
+                    if (s.Kind == StepKind.If)
+                    {
+                        sb.Append(" cond=%").Append(Num(s.Args[0].Tensor));
+                    }
+
+                    sb.Append('\n');
+                    continue;
+                }
+
                 sb.Append("step ").Append(s.Kernel);
                 if (s.TypeArgs.Count > 0)
                 {

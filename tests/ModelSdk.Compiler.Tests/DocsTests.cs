@@ -12,20 +12,26 @@ public class DocsTests
     private const string End = "<!-- END GENERATED -->";
 
     [Fact]
-    public void Operator_list_is_generated_from_the_registry()
+    public void Operator_table_is_generated_from_the_registry()
+        => VerifyGenerated(Path.Combine(RepositoryPaths.Root, "docs", "operators.md"), Begin, OperatorTable.Markdown(OperatorRegistry.Default));
+
+    [Fact]
+    public void Readme_operator_summary_is_generated_from_the_registry()
+        => VerifyGenerated(Path.Combine(RepositoryPaths.Root, "README.md"), "<!-- BEGIN GENERATED: operator summary -->", OperatorTable.Summary(OperatorRegistry.Default));
+
+    private static void VerifyGenerated(string path, string begin, string content)
     {
-        string path = Path.Combine(RepositoryPaths.Root, "docs", "operators.md");
         string text = File.ReadAllText(path).Replace("\r\n", "\n");
-        int start = text.IndexOf(Begin, StringComparison.Ordinal) + Begin.Length;
-        int end = text.IndexOf(End, StringComparison.Ordinal);
-        string generated = "\n" + OperatorTable.Markdown(OperatorRegistry.Default);
+        int start = text.IndexOf(begin, StringComparison.Ordinal) + begin.Length;
+        int end = text.IndexOf(End, start, StringComparison.Ordinal);
+        string generated = "\n" + content;
         if (Environment.GetEnvironmentVariable("MODELSDK_ACCEPT") == "1")
         {
             File.WriteAllText(path, text[..start] + generated + text[end..]);
             return;
         }
 
-        Assert.True(text[start..end] == generated, "docs/operators.md is out of date: run the tests with MODELSDK_ACCEPT=1 (or paste `modelsdk operators`).");
+        Assert.True(text[start..end] == generated, $"{Path.GetFileName(path)} is out of date: run the tests with MODELSDK_ACCEPT=1.");
     }
 
     [Fact]

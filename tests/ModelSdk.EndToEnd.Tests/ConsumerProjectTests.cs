@@ -12,7 +12,8 @@ namespace ModelSdk.EndToEnd.Tests;
 /// builds with `dotnet build`, and runs. Outputs must agree with ONNX Runtime; an unchanged model must
 /// not be recompiled; a changed one must be.
 /// </summary>
-public sealed class ConsumerProjectTests(PackageFeed feed) : IClassFixture<PackageFeed>
+[Collection(PackageCollection.Name)]
+public sealed class ConsumerProjectTests(PackageFeed feed)
 {
     private const string CompiledMarker = "modelsdk: compiled ";
 

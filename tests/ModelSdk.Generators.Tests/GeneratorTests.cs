@@ -83,6 +83,39 @@ public class GeneratorTests
         Assert.Equal(Executor.Run(compiled, PayloadOf(plan), input), GeneratedModelRunner.Invoke(assembly, "Harness", compiled, input));
     }
 
+    [Fact]
+    public void Nested_conditionals_become_if_else_blocks_that_match_the_executor()
+    {
+        var innerThen = new OnnxModelBuilder();
+        innerThen.Output(innerThen.Node("Neg", ["x"]));
+        var innerElse = new OnnxModelBuilder();
+        innerElse.Output(innerElse.Node("Abs", ["x"]));
+        var outerThen = new OnnxModelBuilder();
+        outerThen.Output(outerThen.Node("If", ["c2"], ("then_branch", innerThen.Subgraph("it")), ("else_branch", innerElse.Subgraph("ie"))));
+        var outerElse = new OnnxModelBuilder();
+        outerElse.Output(outerElse.Node("Relu", ["x"]));
+        var b = new OnnxModelBuilder();
+        b.Input("x", ElementType.Float32, 5);
+        b.Input("c1", ElementType.Bool);
+        b.Input("c2", ElementType.Bool);
+        b.Output(b.Node("If", ["c1"], ("then_branch", outerThen.Subgraph("ot")), ("else_branch", outerElse.Subgraph("oe"))));
+        string path = Path.Combine(Path.GetTempPath(), "modelsdk-tests", Guid.NewGuid().ToString("N"), "branches.onnx");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, b.Build());
+        PlanInput plan = PlanInput.FromModel(path);
+        CompiledPlan compiled = PlanReader.Read(plan.PlanText);
+        (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run([plan], GeneratedModelRunner.HarnessSource("Harness", "Tests.Branches", compiled));
+        Assert.Empty(GeneratorHarness.Errors(output));
+        var assembly = GeneratorHarness.Load(output, [plan]);
+        byte[] x = MemoryMarshal.AsBytes(new float[] { -2, -1, 0, 1, 2 }.AsSpan()).ToArray();
+
+        foreach ((byte c1, byte c2) in new[] { ((byte)1, (byte)1), ((byte)1, (byte)0), ((byte)0, (byte)1), ((byte)0, (byte)0) })
+        {
+            byte[][] inputs = [x, [c1], [c2]];
+            Assert.Equal(Executor.Run(compiled, [], inputs), GeneratedModelRunner.Invoke(assembly, "Harness", compiled, inputs));
+        }
+    }
+
     private static byte[] PayloadOf(PlanInput plan) => plan.WeightsBlob![ModelSdk.Runtime.WeightsBlob.HeaderSize..];
 
     [Fact]

@@ -14,11 +14,30 @@ public static class Executor
     /// <summary>Whether a kernel has a binding.</summary>
     public static bool HasKernel(string kernel) => Bindings.ContainsKey(kernel);
 
-    /// <summary>Runs <paramref name="steps"/> in order.</summary>
+    /// <summary>Runs <paramref name="steps"/> in order; If/Else/EndIf steps choose which blocks run.</summary>
     public static void Run(IEnumerable<PlanStep> steps, BufferResolver buffers)
     {
-        foreach (PlanStep step in steps)
+        var list = steps as IReadOnlyList<PlanStep> ?? steps.ToList();
+        int[] jump = MatchBlocks(list);
+        for (int i = 0; i < list.Count; i++)
         {
+            PlanStep step = list[i];
+            switch (step.Kind)
+            {
+                case StepKind.If:
+                    if (buffers(step.Args[0].Tensor)[0] == 0)
+                    {
+                        i = jump[i]; // to the Else (then past it) or the EndIf
+                    }
+
+                    continue;
+                case StepKind.Else:
+                    i = jump[i]; // the true block ran: skip the false one
+                    continue;
+                case StepKind.EndIf:
+                    continue;
+            }
+
             if (!Bindings.TryGetValue(step.Kernel, out Action<StepContext>? run))
             {
                 throw new InvalidOperationException($"No executor binding for kernel '{step.Kernel}'.");
@@ -26,6 +45,31 @@ public static class Executor
 
             run(new StepContext(step, buffers));
         }
+    }
+
+    /// <summary>For each If its Else (or EndIf), for each Else its EndIf.</summary>
+    private static int[] MatchBlocks(IReadOnlyList<PlanStep> steps)
+    {
+        var jump = new int[steps.Count];
+        var open = new Stack<int>();
+        for (int i = 0; i < steps.Count; i++)
+        {
+            switch (steps[i].Kind)
+            {
+                case StepKind.If:
+                    open.Push(i);
+                    break;
+                case StepKind.Else:
+                    jump[open.Pop()] = i;
+                    open.Push(i);
+                    break;
+                case StepKind.EndIf:
+                    jump[open.Pop()] = i;
+                    break;
+            }
+        }
+
+        return jump;
     }
 
     /// <summary>Runs a whole plan: the inputs are raw little-endian tensors in graph order; returns the outputs likewise.</summary>

@@ -183,9 +183,34 @@ public static class OnnxImporter
     internal static CompileException Error(string code, string? path, string message, string? node = null, string? tensor = null)
         => new(new Diagnostic(code, DiagnosticSeverity.Error, message, path, node, tensor));
 
-    private sealed class GraphBuilder(string path, TensorDecoder decoder, IReadOnlyDictionary<string, int[]> inputShapes, List<Diagnostic> warnings)
+    private sealed class GraphBuilder(string path, TensorDecoder decoder, IReadOnlyDictionary<string, int[]> inputShapes, List<Diagnostic> warnings,
+        GraphBuilder? parent = null, int depth = 0, string namePrefix = "")
     {
         private readonly Dictionary<string, Value> _values = new(StringComparer.Ordinal);
+
+        /// <summary>Values of enclosing graphs this graph (or a graph nested in it) reads.</summary>
+        private readonly List<Value> _outer = [];
+
+        /// <summary>Finds a name in this graph, then in the enclosing ones (recording it as an outer reference).</summary>
+        private bool TryResolve(string name, out Value value)
+        {
+            if (_values.TryGetValue(name, out value!))
+            {
+                return true;
+            }
+
+            if (parent is not null && parent.TryResolve(name, out value!))
+            {
+                if (!_outer.Contains(value))
+                {
+                    _outer.Add(value);
+                }
+
+                return true;
+            }
+
+            return false;
+        }
 
         public Graph Build(GraphProto g, int opset, string fallbackName)
         {
@@ -220,7 +245,16 @@ public static class OnnxImporter
 
                 Value v = Define(info.Name, null);
                 v.IsGraphInput = true;
-                (v.Type, v.Shape) = ReadInputType(info);
+                if (parent is null)
+                {
+                    (v.Type, v.Shape) = ReadInputType(info);
+                }
+                else
+                {
+                    // Formal inputs of a subgraph (Loop, Scan bodies) get their types from the operator.
+                    v.Type = TensorDecoder.MapType(info.Type?.TensorType?.ElemType ?? 0) ?? ElementType.Float32;
+                }
+
                 inputs.Add(v);
             }
 
@@ -238,7 +272,7 @@ public static class OnnxImporter
             for (int index = 0; index < g.Node.Count; index++)
             {
                 NodeProto proto = g.Node[index];
-                string name = string.IsNullOrEmpty(proto.Name) ? $"{proto.OpType}_{index}" : proto.Name;
+                string name = string.IsNullOrEmpty(proto.Name) ? $"{namePrefix}{proto.OpType}_{index}" : proto.Name;
                 var outputs = new List<Value>(proto.Output.Count);
                 foreach (string output in proto.Output)
                 {
@@ -266,7 +300,7 @@ public static class OnnxImporter
                         continue;
                     }
 
-                    if (!_values.TryGetValue(name, out Value? v))
+                    if (!TryResolve(name, out Value v))
                     {
                         throw Error(DiagnosticCodes.UndefinedTensor, path,
                             $"input {i} of {node.OpType} reads tensor '{name}', which is not a graph input, an initializer, or the output of any node.", node.Name, name);
@@ -275,13 +309,14 @@ public static class OnnxImporter
                     inputsOfNode[i] = v;
                 }
 
+                BuildSubgraphs(proto, node, opset);
                 nodes.Add(node);
             }
 
             var outputsOfGraph = new List<Value>();
             foreach (ValueInfoProto info in g.Output)
             {
-                if (!_values.TryGetValue(info.Name, out Value? v))
+                if (!TryResolve(info.Name, out Value v))
                 {
                     throw Error(DiagnosticCodes.UnsupportedGraphValue, path, $"graph output '{info.Name}' is not computed by any node.", tensor: info.Name);
                 }
@@ -301,6 +336,40 @@ public static class OnnxImporter
 
             string graphName = string.IsNullOrWhiteSpace(g.Name) ? fallbackName : g.Name;
             return new Graph(graphName, opset, inputs, outputsOfGraph, TopologicalSort(nodes));
+        }
+
+        /// <summary>
+        /// Builds the node's subgraph attributes once every name of this graph is defined, since a branch
+        /// may read any value of an enclosing graph; what they read becomes the node's implicit inputs.
+        /// </summary>
+        private void BuildSubgraphs(NodeProto proto, Node node, int opset)
+        {
+            var implicitInputs = new List<Value>();
+            foreach (AttributeProto a in proto.Attribute)
+            {
+                if (a.Type != AttributeProto.Types.AttributeType.Graph || a.G is null)
+                {
+                    continue;
+                }
+
+                if (depth + 1 > MaxSubgraphDepth)
+                {
+                    throw Error(DiagnosticCodes.LimitExceeded, path, $"subgraphs are nested more than {MaxSubgraphDepth} levels deep.", node.Name);
+                }
+
+                var child = new GraphBuilder(path, decoder, new Dictionary<string, int[]>(), warnings, this, depth + 1, node.Name + "/");
+                Graph graph = child.Build(a.G, opset, a.Name);
+                ((Dictionary<string, Attribute>)node.Attributes)[a.Name] = new Attribute(a.Name, AttributeKind.Graph) { Graph = graph };
+                foreach (Value v in child._outer)
+                {
+                    if (!implicitInputs.Contains(v))
+                    {
+                        implicitInputs.Add(v);
+                    }
+                }
+            }
+
+            node.ImplicitInputs = implicitInputs;
         }
 
         private Value Define(string name, string? node)
@@ -436,9 +505,9 @@ public static class OnnxImporter
 
             for (int i = 0; i < nodes.Count; i++)
             {
-                foreach (Value? input in nodes[i].Inputs)
+                foreach (Value? input in nodes[i].Inputs.Concat(nodes[i].ImplicitInputs))
                 {
-                    if (input?.Producer is { } producer)
+                    if (input?.Producer is { } producer && index.ContainsKey(producer))
                     {
                         indegree[i]++;
                         consumers[index[producer]].Add(i);
@@ -476,7 +545,7 @@ public static class OnnxImporter
                 Value? via = null;
                 while (seen.Add(at))
                 {
-                    via = nodes[at].Inputs.First(v => v?.Producer is { } p && indegree[index[p]] > 0);
+                    via = nodes[at].Inputs.Concat(nodes[at].ImplicitInputs).First(v => v?.Producer is { } p && index.ContainsKey(p) && indegree[index[p]] > 0);
                     at = index[via!.Producer!];
                 }
 

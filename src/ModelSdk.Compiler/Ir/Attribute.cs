@@ -17,7 +17,9 @@ public enum AttributeKind
     Ints,
     /// <summary>A list of strings.</summary>
     Strings,
-    /// <summary>A subgraph, sparse tensor, type or list of those: kept only to report it as unsupported.</summary>
+    /// <summary>A subgraph (If branches, Loop and Scan bodies).</summary>
+    Graph,
+    /// <summary>A sparse tensor, type, or list of graphs or tensors: kept only to report it as unsupported.</summary>
     Other,
 }
 
@@ -57,6 +59,9 @@ public sealed class Attribute
 
     /// <summary>Values of a <see cref="AttributeKind.Strings"/> attribute.</summary>
     public string[] Strings { get; init; } = [];
+
+    /// <summary>Value of a <see cref="AttributeKind.Graph"/> attribute.</summary>
+    public Graph? Graph { get; init; }
 
     /// <summary>For <see cref="AttributeKind.Other"/>: the ONNX attribute type name.</summary>
     public string OtherType { get; init; } = string.Empty;

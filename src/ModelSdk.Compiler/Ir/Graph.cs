@@ -65,6 +65,12 @@ public sealed class Node(string name, string opType, string domain, IReadOnlyLis
     /// <summary>Attributes by name.</summary>
     public IReadOnlyDictionary<string, Attribute> Attributes { get; } = attributes;
 
+    /// <summary>Values of enclosing graphs that the node's subgraphs read (they order and keep alive like inputs).</summary>
+    public IReadOnlyList<Value> ImplicitInputs { get; set; } = [];
+
+    /// <summary>The node's subgraphs (If branches).</summary>
+    public IEnumerable<Graph> Subgraphs => Attributes.Values.Where(a => a.Graph is not null).Select(a => a.Graph!);
+
     /// <inheritdoc/>
     public override string ToString() => $"{OpType} '{Name}'";
 }

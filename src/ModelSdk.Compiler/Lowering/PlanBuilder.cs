@@ -36,7 +36,7 @@ public static class PlanBuilder
         foreach (Node node in graph.Nodes)
         {
             IOperator op = ShapeInferencePass.Resolve(registry, node, graph.Opset, modelPath);
-            op.Lower(new LoweringContext(node, graph.Opset, program));
+            op.Lower(new LoweringContext(node, graph.Opset, program, registry));
             macs += op.CountMacs(node);
         }
 

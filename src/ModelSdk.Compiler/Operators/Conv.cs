@@ -20,30 +20,7 @@ internal sealed class ConvOperator : IOperator
         ctx.RequireType(0, ElementType.Float32);
         ctx.RequireType(1, ElementType.Float32);
         int[] x = ctx.InputShape(0), w = ctx.InputShape(1);
-        if (x.Length < 3 || w.Length != x.Length)
-        {
-            throw ctx.Error(DiagnosticCodes.ShapeMismatch,
-                $"Conv needs X as [N,C,spatial…] and W of the same rank, but their shapes are {Shapes.Format(x)} and {Shapes.Format(w)}.");
-        }
-
-        long group = ctx.Int("group", 1);
-        if (group < 1 || group > int.MaxValue)
-        {
-            throw ctx.Error(DiagnosticCodes.InvalidAttribute, $"attribute 'group' of Conv must be positive, but it is {group}.");
-        }
-
-        if ((long)w[1] * group != x[1] || w[0] % group != 0)
-        {
-            throw ctx.Error(DiagnosticCodes.ShapeMismatch,
-                $"the channels of Conv do not match its {group} group(s): X {Shapes.Format(x)} has {x[1]} channels and W {Shapes.Format(w)} expects {w[1]} per group, with {w[0]} output channels.");
-        }
-
-        int[] kernel = w[2..];
-        if (WindowGeometry.KernelAttribute(ctx, kernel.Length) is { } attribute && !Shapes.Equal(attribute, kernel))
-        {
-            throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"attribute 'kernel_shape' of Conv is {Shapes.Format(attribute)}, but W {Shapes.Format(w)} has kernel {Shapes.Format(kernel)}.");
-        }
-
+        WindowGeometry window = Window(ctx, x, w);
         if (ctx.OptionalInput(2) is { } bias)
         {
             ctx.RequireType(2, ElementType.Float32);
@@ -53,8 +30,40 @@ internal sealed class ConvOperator : IOperator
             }
         }
 
-        WindowGeometry window = WindowGeometry.Resolve(ctx, x[2..], kernel, ceilMode: false);
         ctx.SetOutput(0, ElementType.Float32, [x[0], w[0], .. window.Output]);
+    }
+
+    /// <summary>
+    /// Validates the shapes of X <c>[N, C, spatial…]</c> and W <c>[M, C / group, kernel…]</c> against the
+    /// group, kernel_shape, padding and stride attributes, and resolves the window (Conv, ConvInteger, QLinearConv).
+    /// </summary>
+    internal static WindowGeometry Window(InferenceContext ctx, int[] x, int[] w)
+    {
+        if (x.Length < 3 || w.Length != x.Length)
+        {
+            throw ctx.Error(DiagnosticCodes.ShapeMismatch,
+                $"{ctx.OpType} needs X as [N,C,spatial…] and W of the same rank, but their shapes are {Shapes.Format(x)} and {Shapes.Format(w)}.");
+        }
+
+        long group = ctx.Int("group", 1);
+        if (group < 1 || group > int.MaxValue)
+        {
+            throw ctx.Error(DiagnosticCodes.InvalidAttribute, $"attribute 'group' of {ctx.OpType} must be positive, but it is {group}.");
+        }
+
+        if ((long)w[1] * group != x[1] || w[0] % group != 0)
+        {
+            throw ctx.Error(DiagnosticCodes.ShapeMismatch,
+                $"the channels of {ctx.OpType} do not match its {group} group(s): X {Shapes.Format(x)} has {x[1]} channels and W {Shapes.Format(w)} expects {w[1]} per group, with {w[0]} output channels.");
+        }
+
+        int[] kernel = w[2..];
+        if (WindowGeometry.KernelAttribute(ctx, kernel.Length) is { } attribute && !Shapes.Equal(attribute, kernel))
+        {
+            throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"attribute 'kernel_shape' of {ctx.OpType} is {Shapes.Format(attribute)}, but W {Shapes.Format(w)} has kernel {Shapes.Format(kernel)}.");
+        }
+
+        return WindowGeometry.Resolve(ctx, x[2..], kernel, ceilMode: false);
     }
 
     public void Lower(LoweringContext ctx)
@@ -72,6 +81,7 @@ internal sealed class ConvOperator : IOperator
             ? ctx.Temporary(ElementType.Float32, [groupChannels * window.Taps, Shapes.ElementCount(window.Output)], "im2col")
             : null;
         ctx.Emit(nameof(Conv), [],
+        [
             PlanArg.Enum("algorithm", nameof(ConvAlgorithm), algorithm.ToString()),
             ctx.In("x", x),
             ctx.In("w", w),
@@ -82,12 +92,8 @@ internal sealed class ConvOperator : IOperator
             PlanArg.Int("channels", xs[1]),
             PlanArg.Int("outChannels", ws[0]),
             PlanArg.Int("group", group),
-            PlanArg.IntList("inputShape", window.Input),
-            PlanArg.IntList("outputShape", window.Output),
-            PlanArg.IntList("kernelShape", window.Kernel),
-            PlanArg.IntList("strides", window.Strides),
-            PlanArg.IntList("dilations", window.Dilations),
-            PlanArg.IntList("padsBegin", window.PadsBegin));
+            .. window.KernelArgs(),
+        ]);
     }
 
     public long CountMacs(Node node)

@@ -150,19 +150,7 @@ internal sealed class MatMulOperator : IOperator
     {
         ctx.RequireType(0, ElementType.Float32);
         ctx.RequireType(1, ElementType.Float32);
-        Operands o = Operands.Of(ctx);
-        var shape = new List<int>(o.Batch);
-        if (o.A.Length > 1)
-        {
-            shape.Add(o.M);
-        }
-
-        if (o.B.Length > 1)
-        {
-            shape.Add(o.N);
-        }
-
-        ctx.SetOutput(0, ElementType.Float32, shape.ToArray());
+        ctx.SetOutput(0, ElementType.Float32, Operands.Of(ctx).OutputShape);
     }
 
     public void Lower(LoweringContext ctx)
@@ -187,14 +175,18 @@ internal sealed class MatMulOperator : IOperator
     public long CountMacs(Node node) => (long)node.Outputs[0].ElementCount * node.Inputs[0]!.KnownShape[^1];
 
     /// <summary>The operand shapes and the product they describe.</summary>
-    private sealed record Operands(int[] A, int[] B, int M, int N, int K, int[] Batch)
+    internal sealed record Operands(int[] A, int[] B, int M, int N, int K, int[] Batch)
     {
-        public static Operands Of(InferenceContext ctx)
+        /// <summary>The result's shape: the batch, then M unless A is 1-D, then N unless B is 1-D.</summary>
+        public int[] OutputShape => [.. Batch, .. A.Length > 1 ? [M] : Array.Empty<int>(), .. B.Length > 1 ? [N] : Array.Empty<int>()];
+
+        /// <summary>The product of inputs <paramref name="aIndex"/> and <paramref name="bIndex"/> (MatMul's are 0 and 1; QLinearMatMul's 0 and 3).</summary>
+        public static Operands Of(InferenceContext ctx, int aIndex = 0, int bIndex = 1)
         {
-            int[] a = ctx.InputShape(0), b = ctx.InputShape(1);
+            int[] a = ctx.InputShape(aIndex), b = ctx.InputShape(bIndex);
             if (a.Length == 0 || b.Length == 0)
             {
-                throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"MatMul operands must have at least one dimension, but their shapes are {Shapes.Format(a)} and {Shapes.Format(b)}.");
+                throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"{ctx.OpType} operands must have at least one dimension, but their shapes are {Shapes.Format(a)} and {Shapes.Format(b)}.");
             }
 
             (int m, int ka) = a.Length == 1 ? (1, a[0]) : (a[^2], a[^1]);
@@ -202,11 +194,11 @@ internal sealed class MatMulOperator : IOperator
             if (ka != kb)
             {
                 throw ctx.Error(DiagnosticCodes.ShapeMismatch,
-                    $"the inner dimensions of MatMul differ: A is {Shapes.Format(a)} and B is {Shapes.Format(b)}, so {ka} columns of A meet {kb} rows of B.");
+                    $"the inner dimensions of {ctx.OpType} differ: A is {Shapes.Format(a)} and B is {Shapes.Format(b)}, so {ka} columns of A meet {kb} rows of B.");
             }
 
             int[] batch = Shapes.Broadcast(a.Length > 2 ? a[..^2] : [], b.Length > 2 ? b[..^2] : [])
-                ?? throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"the batch dimensions of MatMul operands {Shapes.Format(a)} and {Shapes.Format(b)} cannot be broadcast together.");
+                ?? throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"the batch dimensions of {ctx.OpType} operands {Shapes.Format(a)} and {Shapes.Format(b)} cannot be broadcast together.");
             return new Operands(a, b, m, n, ka, batch);
         }
     }

@@ -23,6 +23,16 @@ public interface IOperator
     long CountMacs(Node node) => 0;
 }
 
+/// <summary>
+/// An operator that can be replaced by other nodes once its inputs are known at compile time (an If
+/// with a constant condition becomes its chosen branch). Checked before <see cref="IOperator.Infer"/>.
+/// </summary>
+public interface IInliningOperator
+{
+    /// <summary>The nodes that replace this one, in order, or null to keep it.</summary>
+    IReadOnlyList<Node>? Inline(InferenceContext ctx);
+}
+
 /// <summary>Registers an <see cref="IOperator"/> implementation for an ONNX operator type.</summary>
 /// <param name="opType">The ONNX operator name, e.g. <c>Conv</c>.</param>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true)]

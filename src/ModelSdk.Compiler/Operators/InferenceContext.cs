@@ -9,7 +9,7 @@ namespace ModelSdk.Compiler.Operators;
 /// What <see cref="IOperator.Infer"/> sees of a node: its inputs (types, shapes, constant values),
 /// typed attribute access that reports bad attributes as MSDK2002, and the outputs to fill in.
 /// </summary>
-public sealed class InferenceContext(Node node, int opset, string? modelPath)
+public sealed class InferenceContext(Node node, int opset, string? modelPath, Action<Graph>? inferSubgraph = null)
 {
     /// <summary>The node.</summary>
     public Node Node { get; } = node;
@@ -115,6 +115,10 @@ public sealed class InferenceContext(Node node, int opset, string? modelPath)
 
     /// <summary>Sets output <paramref name="index"/> to a compile-time value.</summary>
     public void SetOutputConstant(int index, Tensor value) => Node.Outputs[index].SetConstant(value);
+
+    /// <summary>Infers (and folds) a subgraph of the node in place, with the enclosing graph's values already known.</summary>
+    public void InferSubgraph(Graph graph)
+        => (inferSubgraph ?? throw new InvalidOperationException("Subgraphs cannot be inferred here."))(graph);
 
     /// <summary>An error about this node, to throw.</summary>
     public CompileException Error(string code, string message, string? tensor = null)

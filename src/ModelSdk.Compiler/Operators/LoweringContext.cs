@@ -49,7 +49,7 @@ public sealed class LoweredProgram
 }
 
 /// <summary>What <see cref="IOperator.Lower"/> uses to emit kernel calls for one node.</summary>
-public sealed class LoweringContext(Node node, int opset, LoweredProgram program)
+public sealed class LoweringContext(Node node, int opset, LoweredProgram program, OperatorRegistry? registry = null)
 {
     private int _temporaries;
 
@@ -80,6 +80,23 @@ public sealed class LoweringContext(Node node, int opset, LoweredProgram program
 
     /// <summary>A tensor argument the kernel writes.</summary>
     public PlanArg Out(string name, Value value) => PlanArg.Out(name, program.IdOf(value));
+
+    /// <summary>Emits a control step (If, Else, EndIf) of this node.</summary>
+    public void EmitControl(PlanStep step) => program.Steps.Add(step);
+
+    /// <summary>The tensor id of a value (for control steps).</summary>
+    public int IdOf(Value value) => program.IdOf(value);
+
+    /// <summary>Lowers every node of a subgraph (an If branch) into the same program, in order.</summary>
+    public void LowerSubgraph(Graph graph)
+    {
+        OperatorRegistry ops = registry ?? OperatorRegistry.Default;
+        foreach (Node inner in graph.Nodes)
+        {
+            IOperator op = ops.Find(inner.Domain, inner.OpType, Opset) ?? throw new InvalidOperationException($"No operator for {inner}.");
+            op.Lower(new LoweringContext(inner, Opset, program, ops));
+        }
+    }
 
     /// <summary>Makes <paramref name="output"/> a view of <paramref name="input"/>: same bytes, no step.</summary>
     public void Alias(Value output, Value input)

@@ -19,4 +19,13 @@ public static class OperatorTable
 
         return sb.ToString();
     }
+
+    /// <summary>Two paragraphs for the README: the supported operators, and the ONNX operators that are not.</summary>
+    public static string Summary(OperatorRegistry registry)
+    {
+        var supported = registry.Supported.Where(s => s.Domain.Length == 0).Select(s => s.OpType).Distinct().Order(StringComparer.Ordinal).ToList();
+        var unsupported = OnnxOperatorCatalog.All.Except(supported).Order(StringComparer.Ordinal).ToList();
+        return $"**Supported ({supported.Count}):** {string.Join(", ", supported)}.\n\n" +
+               $"**Not supported ({unsupported.Count}; a model using one fails with MSDK2001):** {string.Join(", ", unsupported)}.\n";
+    }
 }

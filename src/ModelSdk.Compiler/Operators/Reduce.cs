@@ -6,25 +6,36 @@ using ModelSdk.Runtime.Kernels;
 namespace ModelSdk.Compiler.Operators;
 
 /// <summary>
-/// ReduceSum (float32, int32, int64) and ReduceMean (float32). The axes are an attribute until
-/// ReduceSum-13 / ReduceMean-18 and an optional constant input from then, which also brings
-/// noop_with_empty_axes; no axes means every axis. Lowered onto <see cref="Reduce"/>, or to a view
-/// when every reduced axis has size 1.
+/// The Reduce* family. The axes are an attribute until ReduceSum-13 / the others' opset 18 and an
+/// optional constant input from then, which also brings noop_with_empty_axes; no axes means every
+/// axis. Lowered onto <see cref="Reduce"/> (ReduceLogSumExp: its maximum, then
+/// <see cref="LogSumExp"/>), or to a view when no element is combined with another and the
+/// reduction of one element is that element.
 /// </summary>
 [OnnxOperator("ReduceSum")]
 [OnnxOperator("ReduceMean")]
+[OnnxOperator("ReduceMax")]
+[OnnxOperator("ReduceMin")]
+[OnnxOperator("ReduceProd")]
+[OnnxOperator("ReduceL1")]
+[OnnxOperator("ReduceL2")]
+[OnnxOperator("ReduceLogSum")]
+[OnnxOperator("ReduceLogSumExp")]
+[OnnxOperator("ReduceSumSquare")]
 internal sealed class ReduceOperator : IOperator
 {
+    private static readonly ElementType[] Floats = [ElementType.Float32, ElementType.Float64];
+    private static readonly ElementType[] Arithmetic = [.. Floats, ElementType.Int32, ElementType.Int64];
+    private static readonly ElementType[] Ordered = [.. Arithmetic, ElementType.Int8, ElementType.UInt8];
+
     public void Infer(InferenceContext ctx)
     {
-        if (ctx.OpType == "ReduceSum")
+        ctx.RequireType(0, ctx.OpType switch
         {
-            ctx.RequireType(0, ElementType.Float32, ElementType.Int32, ElementType.Int64);
-        }
-        else
-        {
-            ctx.RequireType(0, ElementType.Float32);
-        }
+            "ReduceMax" or "ReduceMin" => Ordered,
+            "ReduceSum" or "ReduceProd" or "ReduceL1" or "ReduceSumSquare" => Arithmetic,
+            _ => Floats, // a mean, root or logarithm of integers would be truncated
+        });
 
         int[] shape = ctx.InputShape(0);
         bool[] reduced = ReducedAxes(ctx, shape.Length);
@@ -40,6 +51,7 @@ internal sealed class ReduceOperator : IOperator
         Value x = ctx.Input(0), y = ctx.Output(0);
         int[] shape = x.KnownShape;
         bool[] reduced = ReducedAxes(ctx.Reread(), shape.Length);
+        string op = ctx.Node.OpType;
 
         // Drop size-1 axes (they do not move through memory), then merge neighbours that are both reduced or both kept.
         var dims = new List<int>();
@@ -64,9 +76,18 @@ internal sealed class ReduceOperator : IOperator
 
         if (!isReduced.Contains(true))
         {
-            // Each output element is the sum (or mean) of exactly one input element.
-            ctx.Alias(y, x);
-            return;
+            // Each output element reduces exactly one input element: itself, unless the reduction maps it (|x|, x², log x).
+            if (op is not ("ReduceL1" or "ReduceL2" or "ReduceSumSquare" or "ReduceLogSum"))
+            {
+                ctx.Alias(y, x);
+                return;
+            }
+
+            if (dims.Count == 0)
+            {
+                dims.Add(1);
+                isReduced.Add(false);
+            }
         }
 
         var yStrides = new int[dims.Count];
@@ -76,13 +97,30 @@ internal sealed class ReduceOperator : IOperator
             stride *= isReduced[d] ? 1 : dims[d];
         }
 
-        ctx.Emit(nameof(Reduce), [x.Type],
-            PlanArg.Enum("op", nameof(ReduceOp), ctx.Node.OpType == "ReduceSum" ? nameof(ReduceOp.Sum) : nameof(ReduceOp.Mean)),
+        if (op == "ReduceLogSumExp")
+        {
+            Value max = ctx.Temporary(x.Type, y.KnownShape, "max");
+            EmitReduce(ctx, nameof(ReduceOp.Max), x, max, dims, yStrides);
+            ctx.Emit(nameof(LogSumExp), [x.Type],
+                ctx.In("x", x),
+                ctx.In("max", max),
+                ctx.Out("y", y),
+                PlanArg.IntList("shape", dims.ToArray()),
+                PlanArg.IntList("yStrides", yStrides));
+            return;
+        }
+
+        // The ReduceOp members are named after the operators: ReduceL1 is L1, ReduceSumSquare is SumSquare.
+        EmitReduce(ctx, op["Reduce".Length..], x, y, dims, yStrides);
+    }
+
+    private static void EmitReduce(LoweringContext ctx, string op, Value x, Value y, List<int> dims, int[] yStrides)
+        => ctx.Emit(nameof(Reduce), [x.Type],
+            PlanArg.Enum("op", nameof(ReduceOp), op),
             ctx.In("x", x),
             ctx.Out("y", y),
             PlanArg.IntList("shape", dims.ToArray()),
             PlanArg.IntList("yStrides", yStrides));
-    }
 
     /// <summary>Which axes the node reduces; none when it is a no-op (empty axes with noop_with_empty_axes).</summary>
     private static bool[] ReducedAxes(InferenceContext ctx, int rank)
@@ -92,6 +130,7 @@ internal sealed class ReduceOperator : IOperator
         var reduced = new bool[rank];
         if (axes is null || axes.Length == 0)
         {
+            // The specification's no-op still maps each element: ReduceSumSquare squares, ReduceL1 takes magnitudes.
             bool noop = ctx.Opset >= axesInputSince && ctx.Int("noop_with_empty_axes", 0) != 0;
             Array.Fill(reduced, !noop);
             return reduced;

@@ -17,24 +17,64 @@ internal sealed class SoftmaxOperator : IOperator
     {
         ctx.RequireType(0, ElementType.Float32);
         int[] shape = ctx.InputShape(0);
-        Axis(ctx, shape.Length);
+        SoftmaxAxis.Resolve(ctx, shape);
         ctx.SetOutput(0, ElementType.Float32, shape);
     }
 
     public void Lower(LoweringContext ctx)
     {
         Value x = ctx.Input(0);
-        int[] shape = x.KnownShape;
-        int axis = Axis(ctx.Reread(), shape.Length);
-        int end = ctx.Opset < 13 ? shape.Length : axis + 1;
+        (int axisLength, int inner) = SoftmaxAxis.Resolve(ctx.Reread(), x.KnownShape);
         ctx.Emit(nameof(Runtime.Kernels.Softmax), [],
             ctx.In("x", x),
             ctx.Out("y", ctx.Output(0)),
-            PlanArg.Int("axisLength", Shapes.Product(shape, axis, end)),
-            PlanArg.Int("inner", Shapes.Product(shape, end, shape.Length)),
+            PlanArg.Int("axisLength", axisLength),
+            PlanArg.Int("inner", inner),
             PlanArg.Bool("log", ctx.Node.OpType == "LogSoftmax"));
     }
+}
 
-    private static int Axis(InferenceContext ctx, int rank)
-        => Axes.Normalize(ctx, ctx.Int("axis", ctx.Opset < 13 ? 1 : -1), rank, "axis");
+/// <summary>
+/// Hardmax: 1 at the first largest element along the axis, 0 elsewhere, with Softmax's axis rules
+/// (coerced 2-D before opset 13). Lowered onto <see cref="Runtime.Kernels.Hardmax"/>.
+/// </summary>
+[OnnxOperator("Hardmax")]
+internal sealed class HardmaxOperator : IOperator
+{
+    public void Infer(InferenceContext ctx)
+    {
+        ctx.RequireType(0, ElementType.Float32, ElementType.Float64);
+        int[] shape = ctx.InputShape(0);
+        SoftmaxAxis.Resolve(ctx, shape);
+        ctx.SetOutput(0, ctx.InputType(0), shape);
+    }
+
+    public void Lower(LoweringContext ctx)
+    {
+        Value x = ctx.Input(0);
+        (int axisLength, int inner) = SoftmaxAxis.Resolve(ctx.Reread(), x.KnownShape);
+        int positions = axisLength == 0 ? 0 : x.ElementCount / axisLength;
+        ctx.Emit(nameof(Runtime.Kernels.Hardmax), [x.Type],
+            ctx.In("x", x),
+            ctx.Out("y", ctx.Output(0)),
+            ctx.Out("scratch", ctx.Temporary(ElementType.Int64, [positions], "argmax")),
+            PlanArg.Int("axisLength", axisLength),
+            PlanArg.Int("inner", inner));
+    }
+}
+
+/// <summary>The axis of the softmax family, as the kernels' <c>[outer, axisLength, inner]</c> view.</summary>
+internal static class SoftmaxAxis
+{
+    /// <summary>
+    /// Before opset 13 the axis (default 1) splits the shape in two and the whole trailing block is one
+    /// row; from 13 the axis (default -1) is one dimension.
+    /// </summary>
+    public static (int AxisLength, int Inner) Resolve(InferenceContext ctx, int[] shape)
+    {
+        int rank = shape.Length;
+        int axis = Axes.Normalize(ctx, ctx.Int("axis", ctx.Opset < 13 ? 1 : -1), rank, "axis");
+        int end = ctx.Opset < 13 ? rank : axis + 1;
+        return (Shapes.Product(shape, axis, end), Shapes.Product(shape, end, rank));
+    }
 }

@@ -26,12 +26,17 @@ public sealed class DeadCodePass : IGraphPass
             }
 
             kept.Add(node);
-            foreach (Value? input in node.Inputs)
+            foreach (Value? input in node.Inputs.Concat(node.ImplicitInputs))
             {
                 if (input is not null)
                 {
                     live.Add(input);
                 }
+            }
+
+            foreach (Graph subgraph in node.Subgraphs)
+            {
+                Run(subgraph);
             }
         }
 

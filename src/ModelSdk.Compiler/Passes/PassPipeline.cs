@@ -10,6 +10,7 @@ public static class PassPipeline
     public static IReadOnlyList<IGraphPass> Create(OperatorRegistry registry, string? modelPath) =>
     [
         new ShapeInferencePass(registry, modelPath),
+        new QdqFusionPass(registry, modelPath),
         new DeadCodePass(),
     ];
 

@@ -21,10 +21,21 @@ public sealed class ShapeInferencePass(OperatorRegistry registry, string? modelP
     /// <inheritdoc/>
     public void Run(Graph graph)
     {
-        foreach (Node node in graph.Nodes)
+        for (int index = 0; index < graph.Nodes.Count; index++)
         {
+            Node node = graph.Nodes[index];
             IOperator op = Resolve(registry, node, graph.Opset, modelPath);
-            op.Infer(new InferenceContext(node, graph.Opset, modelPath));
+            var ctx = new InferenceContext(node, graph.Opset, modelPath, Run);
+            if (op is IInliningOperator inlining && inlining.Inline(ctx) is { } replacement)
+            {
+                // E.g. an If whose condition folded to a constant: its chosen branch takes its place.
+                graph.Nodes.RemoveAt(index);
+                graph.Nodes.InsertRange(index, replacement);
+                index--;
+                continue;
+            }
+
+            op.Infer(ctx);
             foreach (Value output in node.Outputs)
             {
                 if (output.Name.Length > 0 && output.Shape is null)
@@ -33,7 +44,7 @@ public sealed class ShapeInferencePass(OperatorRegistry registry, string? modelP
                 }
             }
 
-            bool foldable = node.Inputs.All(i => i is null || i.IsConstant)
+            bool foldable = node.Inputs.All(i => i is null || i.IsConstant) && node.ImplicitInputs.Count == 0
                 && node.Outputs.Any(o => o.Name.Length > 0 && !o.IsConstant)
                 && node.Outputs.Sum(o => o.Shape is null ? 0 : (long)o.ElementCount * o.Type.SizeInBytes()) <= MaxFoldedBytes;
             if (foldable)
@@ -42,7 +53,7 @@ public sealed class ShapeInferencePass(OperatorRegistry registry, string? modelP
                 {
                     ConstantEvaluator.Evaluate(node, op, graph.Opset);
                 }
-                catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException or NotSupportedException)
+                catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or InvalidOperationException or NotSupportedException or ArithmeticException)
                 {
                     throw new CompileException(new Diagnostic(DiagnosticCodes.ShapeMismatch, DiagnosticSeverity.Error,
                         $"{node.OpType} cannot be evaluated on its constant inputs: {e.Message}", modelPath, node.Name));

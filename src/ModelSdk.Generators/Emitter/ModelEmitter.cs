@@ -122,9 +122,15 @@ namespace ModelSdk.Generators.Emitter
             _w.Line($"private readonly {Runtime}.Arena _arena;");
             _w.Line("private bool _disposed;");
             _w.Line();
-            _w.Line("/// <summary>Gets the weights (read once per process) and allocates this instance's scratch arena.</summary>");
+            _w.Line("/// <summary>Creates an instance for the CPU: gets the weights (read once per process) and allocates the scratch arena.</summary>");
+            _w.Line($"public {_options.ClassName}()");
+            _w.Line($"    : this({Runtime}.ModelTarget.Cpu)");
+            _w.Line("{");
+            _w.Line("}");
+            _w.Line();
+            _w.Line("/// <summary>Creates an instance for <paramref name=\"target\"/>: gets the weights (read once per process) and allocates the scratch arena.</summary>");
             _w.Line("/// <param name=\"target\">The hardware to run on; this build compiled the model for the CPU.</param>");
-            using (_w.Block($"public {_options.ClassName}({Runtime}.ModelTarget target = {Runtime}.ModelTarget.Cpu)"))
+            using (_w.Block($"public {_options.ClassName}({Runtime}.ModelTarget target)"))
             {
                 using (_w.Block($"if (target != {Runtime}.ModelTarget.Cpu)"))
                 {
@@ -208,13 +214,14 @@ namespace ModelSdk.Generators.Emitter
 
         private void EmitSteps()
         {
-            if (_plan.Steps.Count <= StepsPerMethod)
+            List<(int Start, int End)> parts = Parts();
+            if (parts.Count == 1)
             {
                 EmitStepRange(0, _plan.Steps.Count);
                 return;
             }
 
-            for (int part = 0; part * StepsPerMethod < _plan.Steps.Count; part++)
+            for (int part = 0; part < parts.Count; part++)
             {
                 _w.Line($"RunPart{part}({RunArguments()});");
             }
@@ -222,21 +229,45 @@ namespace ModelSdk.Generators.Emitter
 
         private void EmitStepParts()
         {
-            if (_plan.Steps.Count <= StepsPerMethod)
+            List<(int Start, int End)> parts = Parts();
+            if (parts.Count == 1)
             {
                 return;
             }
 
-            for (int part = 0; part * StepsPerMethod < _plan.Steps.Count; part++)
+            for (int part = 0; part < parts.Count; part++)
             {
-                int start = part * StepsPerMethod;
                 using (_w.Block($"private void RunPart{part}({RunParameters()})"))
                 {
-                    EmitStepRange(start, Math.Min(start + StepsPerMethod, _plan.Steps.Count));
+                    EmitStepRange(parts[part].Start, parts[part].End);
                 }
 
                 _w.Line();
             }
+        }
+
+        /// <summary>Ranges of about <see cref="StepsPerMethod"/> steps, cut only outside conditional blocks.</summary>
+        private List<(int Start, int End)> Parts()
+        {
+            var parts = new List<(int, int)>();
+            int start = 0, depth = 0;
+            for (int i = 0; i < _plan.Steps.Count; i++)
+            {
+                StepKind kind = _plan.Steps[i].Kind;
+                depth += kind == StepKind.If ? 1 : kind == StepKind.EndIf ? -1 : 0;
+                if (depth == 0 && i + 1 - start >= StepsPerMethod)
+                {
+                    parts.Add((start, i + 1));
+                    start = i + 1;
+                }
+            }
+
+            if (start < _plan.Steps.Count || parts.Count == 0)
+            {
+                parts.Add((start, _plan.Steps.Count));
+            }
+
+            return parts;
         }
 
         private void EmitStepRange(int start, int end)
@@ -256,6 +287,20 @@ namespace ModelSdk.Generators.Emitter
             for (int s = start; s < end; s++)
             {
                 PlanStep step = _plan.Steps[s];
+                switch (step.Kind)
+                {
+                    case StepKind.If:
+                        _w.Open($"if (__t{Literals.Int(step.Args[0].Tensor)}[0])");
+                        continue;
+                    case StepKind.Else:
+                        _w.Close();
+                        _w.Open("else");
+                        continue;
+                    case StepKind.EndIf:
+                        _w.Close();
+                        continue;
+                }
+
                 string typeArgs = step.TypeArgs.Count == 0 ? string.Empty : "<" + string.Join(", ", step.TypeArgs.Select(t => t.ToCSharpName())) + ">";
                 string args = string.Join(", ", step.Args.Select(a => a.Name + ": " + Argument(a)));
                 _w.Line($"global::ModelSdk.Runtime.Kernels.{step.Kernel}.Run{typeArgs}({args});");

@@ -22,6 +22,16 @@ public enum BinaryOp
     Max,
     /// <summary><c>min(a, b)</c> (NaN if either is NaN)</summary>
     Min,
+    /// <summary>Remainder with the sign of the divisor (Python's <c>%</c>; ONNX Mod with fmod=0).</summary>
+    Mod,
+    /// <summary>Remainder with the sign of the dividend (C's <c>fmod</c>; ONNX Mod with fmod=1).</summary>
+    Fmod,
+    /// <summary><c>a &lt; 0 ? a * b : a</c> (b is the slope)</summary>
+    PRelu,
+    /// <summary><c>a &lt;&lt; b</c> for unsigned integers; 0 when b is at least the bit width.</summary>
+    BitShiftLeft,
+    /// <summary><c>a &gt;&gt; b</c> for unsigned integers; 0 when b is at least the bit width.</summary>
+    BitShiftRight,
 }
 
 /// <summary>
@@ -32,6 +42,7 @@ public enum BinaryOp
 public static class Binary
 {
     /// <summary>Computes <c>y = op(a, b)</c>.</summary>
+    /// <typeparam name="T">Any numeric type (float32 vectorized for Add, Sub, Mul, Div, Max, Min and PRelu); the bit shifts take unsigned integers.</typeparam>
     /// <param name="op">The operation.</param>
     /// <param name="a">First operand.</param>
     /// <param name="b">Second operand.</param>
@@ -68,7 +79,7 @@ public static class Binary
     private static void Row<T>(BinaryOp op, ReadOnlySpan<T> a, int aOff, int sa, ReadOnlySpan<T> b, int bOff, int sb, Span<T> y)
         where T : unmanaged, INumber<T>
     {
-        if (typeof(T) == typeof(float) && op <= BinaryOp.Div && sa <= 1 && sb <= 1)
+        if (typeof(T) == typeof(float) && op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div or BinaryOp.Max or BinaryOp.Min or BinaryOp.PRelu && sa <= 1 && sb <= 1)
         {
             RowFloat(op, MemoryMarshal.Cast<T, float>(a), aOff, sa, MemoryMarshal.Cast<T, float>(b), bOff, sb, MemoryMarshal.Cast<T, float>(y));
             return;
@@ -96,7 +107,11 @@ public static class Binary
                 BinaryOp.Add => va + vb,
                 BinaryOp.Sub => va - vb,
                 BinaryOp.Mul => va * vb,
-                _ => va / vb,
+                BinaryOp.Div => va / vb,
+                BinaryOp.Max => Vector256.Max(va, vb),
+                BinaryOp.Min => Vector256.Min(va, vb),
+                BinaryOp.PRelu => Vector256.ConditionalSelect(Vector256.LessThan(va, Vector256<float>.Zero), va * vb, va),
+                _ => throw new ArgumentOutOfRangeException(nameof(op)),
             };
             vy.CopyTo(y.Slice(i));
         }
@@ -125,13 +140,62 @@ public static class Binary
                 return T.Max(x, z);
             case BinaryOp.Min:
                 return T.Min(x, z);
-            default:
-                if (typeof(T) == typeof(float))
+            case BinaryOp.Mod:
                 {
-                    return T.CreateTruncating(MathF.Pow(float.CreateTruncating(x), float.CreateTruncating(z)));
+                    T r = x % z;
+                    return r != T.Zero && T.IsNegative(r) != T.IsNegative(z) ? r + z : r;
                 }
 
-                return T.CreateTruncating(Math.Pow(double.CreateTruncating(x), double.CreateTruncating(z)));
+            case BinaryOp.Fmod:
+                return x % z;
+            case BinaryOp.PRelu:
+                return x < T.Zero ? x * z : x;
+            case BinaryOp.BitShiftLeft:
+            case BinaryOp.BitShiftRight:
+                return Shift(op, x, z);
+            default:
+                return Pow(x, z);
         }
+    }
+
+    private static T Pow<T>(T x, T z)
+        where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return T.CreateTruncating(MathF.Pow(float.CreateTruncating(x), float.CreateTruncating(z)));
+        }
+
+        if (typeof(T) != typeof(double) && typeof(T) != typeof(Half) && z >= T.Zero)
+        {
+            // Exact, wrapping like the integer type, where a double would round above 2^53.
+            T result = T.One, b = x;
+            for (ulong e = ulong.CreateTruncating(z); e != 0; e >>= 1)
+            {
+                if ((e & 1) != 0)
+                {
+                    result *= b;
+                }
+
+                b *= b;
+            }
+
+            return result;
+        }
+
+        return T.CreateTruncating(Math.Pow(double.CreateTruncating(x), double.CreateTruncating(z)));
+    }
+
+    private static T Shift<T>(BinaryOp op, T x, T z)
+        where T : unmanaged, INumber<T>
+    {
+        ulong count = ulong.CreateTruncating(z);
+        if (count >= (ulong)Unsafe.SizeOf<T>() * 8)
+        {
+            return T.Zero;
+        }
+
+        ulong value = ulong.CreateTruncating(x);
+        return T.CreateTruncating(op == BinaryOp.BitShiftLeft ? value << (int)count : value >> (int)count);
     }
 }

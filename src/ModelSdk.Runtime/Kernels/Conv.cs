@@ -100,7 +100,7 @@ public static class Conv
                         cols.Clear(); // padding taps stay zero
                     }
 
-                    var unfold = new Im2ColVisitor(xg, cols, cg, sIn, sOut, window.Taps);
+                    var unfold = new Im2ColVisitor<float>(xg, cols, cg, sIn, sOut, window.Taps);
                     window.ForEachRow(ref unfold);
                     operand = cols;
                 }
@@ -124,32 +124,6 @@ public static class Conv
                 plane.Fill(b.IsEmpty ? 0 : b[m]);
                 var accumulate = new DepthwiseVisitor(x.Slice((n * channels + m / multiplier) * sIn, sIn), w.Slice(m * taps, taps), plane);
                 window.ForEachRow(ref accumulate);
-            }
-        }
-    }
-
-    private ref struct Im2ColVisitor(ReadOnlySpan<float> x, Span<float> col, int channels, int inputSize, int outputSize, int taps) : IWindowRowVisitor
-    {
-        private readonly ReadOnlySpan<float> _x = x;
-        private readonly Span<float> _col = col;
-
-        public readonly void Row(int tap, int outOffset, int inOffset, int count, int inStride)
-        {
-            // Column row (c, tap) holds, for every output position, the input element that tap reads.
-            for (int c = 0; c < channels; c++)
-            {
-                Span<float> dst = _col.Slice((c * taps + tap) * outputSize + outOffset, count);
-                ReadOnlySpan<float> src = _x.Slice(c * inputSize);
-                if (inStride == 1)
-                {
-                    src.Slice(inOffset, count).CopyTo(dst);
-                    continue;
-                }
-
-                for (int i = 0; i < count; i++)
-                {
-                    dst[i] = src[inOffset + i * inStride];
-                }
             }
         }
     }

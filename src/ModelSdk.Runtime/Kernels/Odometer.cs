@@ -45,4 +45,24 @@ internal static class Odometer
             index[d] = 0;
         }
     }
+
+    /// <summary>As <see cref="Advance(Span{int}, ReadOnlySpan{int}, ReadOnlySpan{int}, ref int)"/>, for three operands walked together.</summary>
+    public static void Advance(Span<int> index, ReadOnlySpan<int> shape, ReadOnlySpan<int> aStrides, ref int aOffset, ReadOnlySpan<int> bStrides, ref int bOffset, ReadOnlySpan<int> cStrides, ref int cOffset)
+    {
+        for (int d = index.Length - 1; d >= 0; d--)
+        {
+            aOffset += aStrides[d];
+            bOffset += bStrides[d];
+            cOffset += cStrides[d];
+            if (++index[d] < shape[d])
+            {
+                return;
+            }
+
+            aOffset -= aStrides[d] * shape[d];
+            bOffset -= bStrides[d] * shape[d];
+            cOffset -= cStrides[d] * shape[d];
+            index[d] = 0;
+        }
+    }
 }

@@ -182,3 +182,31 @@ internal readonly ref struct SlidingWindow
         return p;
     }
 }
+
+/// <summary>Unfolds one group's input planes into the im2col matrix: row (channel, tap), one column per output position.</summary>
+internal ref struct Im2ColVisitor<T>(ReadOnlySpan<T> x, Span<T> col, int channels, int inputSize, int outputSize, int taps) : IWindowRowVisitor
+    where T : unmanaged
+{
+    private readonly ReadOnlySpan<T> _x = x;
+    private readonly Span<T> _col = col;
+
+    public readonly void Row(int tap, int outOffset, int inOffset, int count, int inStride)
+    {
+        // Column row (c, tap) holds, for every output position, the input element that tap reads.
+        for (int c = 0; c < channels; c++)
+        {
+            Span<T> dst = _col.Slice((c * taps + tap) * outputSize + outOffset, count);
+            ReadOnlySpan<T> src = _x.Slice(c * inputSize);
+            if (inStride == 1)
+            {
+                src.Slice(inOffset, count).CopyTo(dst);
+                continue;
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                dst[i] = src[inOffset + i * inStride];
+            }
+        }
+    }
+}

@@ -79,6 +79,18 @@ public sealed class OnnxModelBuilder(int opset = 13)
     public void Output(string name, ElementType type = ElementType.Float32, params int?[] shape)
         => _graph.Output.Add(shape.Length == 0 ? new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = OnnxType(type) } } } : ValueInfo(name, type, shape));
 
+    /// <summary>
+    /// This builder's nodes, initializers and outputs as a subgraph (an If branch): build a branch with
+    /// a separate builder whose nodes read names of the enclosing graph directly.
+    /// </summary>
+    public GraphProto Subgraph(string name)
+    {
+        GraphProto g = _graph.Clone();
+        g.Name = name;
+        g.Input.Clear();
+        return g;
+    }
+
     /// <summary>The model as a protobuf object.</summary>
     public ModelProto Model()
     {
@@ -140,6 +152,7 @@ public sealed class OnnxModelBuilder(int opset = 13)
         float[] floats => WithFloats(name, floats),
         string[] strings => WithStrings(name, strings),
         Tensor t => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = ToProto(string.Empty, t) },
+        GraphProto g => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = g },
         _ => throw new ArgumentException($"Unsupported attribute value type {value.GetType()}."),
     };
 

@@ -43,8 +43,24 @@ public static class OrtAgreement
         ElementType.Float32 => TensorAssert.Random(shape, seed),
         ElementType.Int64 => Int64s(shape, seed),
         ElementType.Int32 => Int32s(shape, seed),
+        ElementType.Float64 => Tensor.From<double>(ElementType.Float64, shape, TensorAssert.Random(shape, seed).Span<float>().ToArray().Select(v => (double)v).ToArray()),
+        ElementType.Int8 => Tensor.From<sbyte>(ElementType.Int8, shape, Int32s(shape, seed).Span<int>().ToArray().Select(v => (sbyte)(v % 128)).ToArray()),
+        ElementType.UInt8 => Tensor.From<byte>(ElementType.UInt8, shape, Int32s(shape, seed).Span<int>().ToArray().Select(v => (byte)(v + 500)).ToArray()),
+        ElementType.Float16 => Values<Half>(type, shape, seed, r => (Half)(r.NextDouble() * 2 - 1)),
+        ElementType.Int16 => Values<short>(type, shape, seed, r => (short)r.Next(-500, 500)),
+        ElementType.UInt16 => Values<ushort>(type, shape, seed, r => (ushort)r.Next(0, 1000)),
+        ElementType.UInt32 => Values<uint>(type, shape, seed, r => (uint)r.Next(0, 1000)),
+        ElementType.UInt64 => Values<ulong>(type, shape, seed, r => (ulong)r.Next(0, 1000)),
+        ElementType.Bool => Values<bool>(type, shape, seed, r => r.Next(2) == 1),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
+
+    /// <summary>A tensor of <paramref name="type"/> whose elements <paramref name="next"/> draws from a generator seeded with <paramref name="seed"/>.</summary>
+    public static Tensor Values<T>(ElementType type, int[] shape, int seed, Func<Random, T> next) where T : unmanaged
+    {
+        var rng = new Random(seed);
+        return Tensor.From<T>(type, shape, Enumerable.Range(0, Shapes.ElementCount(shape)).Select(_ => next(rng)).ToArray());
+    }
 
     /// <summary>A shape as the nullable dimensions <see cref="OnnxModelBuilder.Input"/> takes.</summary>
     public static int?[] Dims(int[] shape) => shape.Select(d => (int?)d).ToArray();

@@ -40,8 +40,24 @@ public static class OrtReference
         ElementType.Int64 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<long>(t.Span<long>().ToArray(), t.Shape)),
         ElementType.Int32 => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<int>(t.Span<int>().ToArray(), t.Shape)),
         ElementType.Bool => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<bool>(t.Span<byte>().ToArray().Select(b => b != 0).ToArray(), t.Shape)),
+        ElementType.Float64 => Create<double>(name, t),
+        ElementType.Float16 => Create<Float16>(name, t),
+        ElementType.BFloat16 => Create<BFloat16>(name, t),
+        ElementType.Int8 => Create<sbyte>(name, t),
+        ElementType.UInt8 => Create<byte>(name, t),
+        ElementType.Int16 => Create<short>(name, t),
+        ElementType.UInt16 => Create<ushort>(name, t),
+        ElementType.UInt32 => Create<uint>(name, t),
+        ElementType.UInt64 => Create<ulong>(name, t),
         _ => throw new NotSupportedException(t.Type.ToString()),
     };
+
+    // ORT's Float16 and BFloat16 are 16-bit structs over the raw bits, so the bytes carry over unchanged.
+    private static NamedOnnxValue Create<T>(string name, Tensor t) where T : unmanaged
+        => NamedOnnxValue.CreateFromTensor(name, new DenseTensor<T>(t.Span<T>().ToArray(), t.Shape));
+
+    private static Tensor From<T>(ElementType type, DenseTensor<T> t) where T : unmanaged
+        => Tensor.From<T>(type, t.Dimensions.ToArray(), t.Buffer.Span);
 
     private static Tensor FromOrt(DisposableNamedOnnxValue v)
     {
@@ -55,6 +71,24 @@ public static class OrtReference
                 return Tensor.From<int>(ElementType.Int32, i.Dimensions.ToArray(), i.Buffer.Span);
             case DenseTensor<bool> b:
                 return Tensor.From<byte>(ElementType.Bool, b.Dimensions.ToArray(), b.Buffer.ToArray().Select(x => (byte)(x ? 1 : 0)).ToArray());
+            case DenseTensor<double> d:
+                return From(ElementType.Float64, d);
+            case DenseTensor<Float16> h:
+                return From(ElementType.Float16, h);
+            case DenseTensor<BFloat16> bf:
+                return From(ElementType.BFloat16, bf);
+            case DenseTensor<sbyte> i8:
+                return From(ElementType.Int8, i8);
+            case DenseTensor<byte> u8:
+                return From(ElementType.UInt8, u8);
+            case DenseTensor<short> i16:
+                return From(ElementType.Int16, i16);
+            case DenseTensor<ushort> u16:
+                return From(ElementType.UInt16, u16);
+            case DenseTensor<uint> u32:
+                return From(ElementType.UInt32, u32);
+            case DenseTensor<ulong> u64:
+                return From(ElementType.UInt64, u64);
             default:
                 throw new NotSupportedException(v.Value?.GetType().Name);
         }

@@ -1,5 +1,6 @@
 using ModelSdk.Compiler.Diagnostics;
 using ModelSdk.Compiler.Ir;
+using ModelSdk.Plan;
 
 namespace ModelSdk.Compiler.Operators.Common;
 
@@ -16,6 +17,17 @@ internal sealed record WindowGeometry(int[] Input, int[] Output, int[] Kernel, i
     /// <summary>Whether each output element reads exactly the input element at its own position.</summary>
     public bool IsPointwise
         => Kernel.All(k => k == 1) && Strides.All(s => s == 1) && PadsBegin.All(p => p == 0) && PadsEnd.All(p => p == 0);
+
+    /// <summary>The window as the arguments of a sliding-window kernel (Conv, ConvInteger): shapes, strides, dilations, leading padding.</summary>
+    public PlanArg[] KernelArgs() =>
+    [
+        PlanArg.IntList("inputShape", Input),
+        PlanArg.IntList("outputShape", Output),
+        PlanArg.IntList("kernelShape", Kernel),
+        PlanArg.IntList("strides", Strides),
+        PlanArg.IntList("dilations", Dilations),
+        PlanArg.IntList("padsBegin", PadsBegin),
+    ];
 
     /// <summary>The kernel_shape attribute, validated against <paramref name="rank"/> spatial dimensions; null when absent.</summary>
     public static int[]? KernelAttribute(InferenceContext ctx, int rank)

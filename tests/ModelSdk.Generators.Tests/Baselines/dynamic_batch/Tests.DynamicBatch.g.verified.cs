@@ -44,9 +44,15 @@ namespace Tests
         private readonly global::ModelSdk.Runtime.Arena _arena;
         private bool _disposed;
 
-        /// <summary>Gets the weights (read once per process) and allocates this instance's scratch arena.</summary>
+        /// <summary>Creates an instance for the CPU: gets the weights (read once per process) and allocates the scratch arena.</summary>
+        public DynamicBatch()
+            : this(global::ModelSdk.Runtime.ModelTarget.Cpu)
+        {
+        }
+
+        /// <summary>Creates an instance for <paramref name="target"/>: gets the weights (read once per process) and allocates the scratch arena.</summary>
         /// <param name="target">The hardware to run on; this build compiled the model for the CPU.</param>
-        public DynamicBatch(global::ModelSdk.Runtime.ModelTarget target = global::ModelSdk.Runtime.ModelTarget.Cpu)
+        public DynamicBatch(global::ModelSdk.Runtime.ModelTarget target)
         {
             if (target != global::ModelSdk.Runtime.ModelTarget.Cpu)
             {

@@ -1,0 +1,288 @@
+using ModelSdk.Compiler.Diagnostics;
+using ModelSdk.Compiler.Ir;
+using ModelSdk.Compiler.Operators.Common;
+using ModelSdk.Plan;
+using ModelSdk.Runtime.Kernels;
+
+namespace ModelSdk.Compiler.Operators;
+
+/// <summary>
+/// MatMulInteger: int8/uint8 operands with optional zero points (per tensor, per row of A, per column
+/// of B) to int32, with MatMul's broadcasting. Lowered onto <see cref="MatMulInteger"/>.
+/// </summary>
+[OnnxOperator("MatMulInteger", MinOpset = 10)]
+internal sealed class MatMulIntegerOperator : IOperator
+{
+    public void Infer(InferenceContext ctx)
+    {
+        IntegerLinear.RequireBytes(ctx, 0, 1);
+        MatMulOperator.Operands o = MatMulOperator.Operands.Of(ctx);
+        IntegerLinear.ZeroPoint(ctx, 2, 0, o.A.Length > 1 ? o.A : [], perRow: o.A.Length > 1 ? true : null);
+        IntegerLinear.ZeroPoint(ctx, 3, 1, o.B.Length > 1 ? o.B : [], perRow: o.B.Length > 1 ? false : null);
+        ctx.SetOutput(0, ElementType.Int32, o.OutputShape);
+    }
+
+    public void Lower(LoweringContext ctx)
+        => IntegerLinear.EmitMatMul(ctx, MatMulOperator.Operands.Of(ctx.Attributes()), ctx.Input(0), ctx.Input(1), ctx.OptionalInput(2), ctx.OptionalInput(3), ctx.Output(0));
+
+    public long CountMacs(Node node) => (long)node.Outputs[0].ElementCount * node.Inputs[0]!.KnownShape[^1];
+}
+
+/// <summary>
+/// QLinearMatMul: <c>y = saturate(round((a − za)(b − zb) · sa · sb / sy) + zy)</c> with per-tensor A and
+/// output parameters and per-tensor or per-column B parameters. Lowered onto <see cref="MatMulInteger"/>
+/// (int32) and the <see cref="Requantize"/> epilogue.
+/// </summary>
+[OnnxOperator("QLinearMatMul", MinOpset = 10)]
+internal sealed class QLinearMatMulOperator : IOperator
+{
+    public void Infer(InferenceContext ctx)
+    {
+        IntegerLinear.RequireBytes(ctx, 0, 3);
+        ctx.RequireSameType(0, 2);
+        ctx.RequireSameType(3, 5);
+        ctx.RequireType(7, ElementType.UInt8, ElementType.Int8);
+        MatMulOperator.Operands o = MatMulOperator.Operands.Of(ctx, 0, 3);
+        IntegerLinear.Scale(ctx, 1, o.A, perChannel: false);
+        IntegerLinear.ZeroPoint(ctx, 2, 0, o.A, perRow: null);
+        IntegerLinear.Scale(ctx, 4, o.B.Length > 1 ? o.B : [], perChannel: o.B.Length > 1);
+        IntegerLinear.ZeroPoint(ctx, 5, 3, o.B.Length > 1 ? o.B : [], perRow: o.B.Length > 1 ? false : null);
+        IntegerLinear.Scale(ctx, 6, ctx.InputShape(7), perChannel: false);
+        IntegerLinear.ZeroPoint(ctx, 7, 7, [], perRow: null);
+        ctx.SetOutput(0, ctx.InputType(7), o.OutputShape);
+    }
+
+    public void Lower(LoweringContext ctx)
+    {
+        MatMulOperator.Operands o = MatMulOperator.Operands.Of(ctx.Attributes(), 0, 3);
+        Value y = ctx.Output(0);
+        Value accumulators = ctx.Temporary(ElementType.Int32, y.KnownShape, "accumulators");
+        IntegerLinear.EmitMatMul(ctx, o, ctx.Input(0), ctx.Input(3), ctx.Input(2), ctx.Input(5), accumulators);
+        bool perColumn = ctx.Input(4).ElementCount > 1;
+        IntegerLinear.EmitRequantize(ctx, accumulators, null, ctx.Input(1), ctx.Input(4), ctx.Input(6), ctx.Input(7), y,
+            channels: perColumn ? o.N : 1, inner: perColumn ? 1 : y.ElementCount);
+    }
+
+    public long CountMacs(Node node) => (long)node.Outputs[0].ElementCount * node.Inputs[0]!.KnownShape[^1];
+}
+
+/// <summary>
+/// ConvInteger: int8/uint8 convolution to int32 with a per-tensor input zero point and per-tensor or
+/// per-output-channel weight zero points; Conv's attributes. Lowered onto <see cref="ConvInteger"/>.
+/// </summary>
+[OnnxOperator("ConvInteger", MinOpset = 10)]
+internal sealed class ConvIntegerOperator : IOperator
+{
+    public void Infer(InferenceContext ctx)
+    {
+        IntegerLinear.RequireBytes(ctx, 0, 1);
+        int[] x = ctx.InputShape(0), w = ctx.InputShape(1);
+        WindowGeometry window = ConvOperator.Window(ctx, x, w);
+        IntegerLinear.ZeroPoint(ctx, 2, 0, [], perRow: null);
+        IntegerLinear.ZeroPoint(ctx, 3, 1, [w[0]], perRow: true);
+        ctx.SetOutput(0, ElementType.Int32, [x[0], w[0], .. window.Output]);
+    }
+
+    public void Lower(LoweringContext ctx)
+        => IntegerLinear.EmitConv(ctx, ctx.Input(0), ctx.Input(1), ctx.OptionalInput(2), ctx.OptionalInput(3), ctx.Output(0));
+
+    public long CountMacs(Node node) => IntegerLinear.ConvMacs(node, 1);
+}
+
+/// <summary>
+/// QLinearConv: an 8-bit convolution with per-tensor input and output parameters, per-tensor or
+/// per-output-channel weight parameters and an optional int32 bias. Lowered onto
+/// <see cref="ConvInteger"/> (int32) and the <see cref="Requantize"/> epilogue.
+/// </summary>
+[OnnxOperator("QLinearConv", MinOpset = 10)]
+internal sealed class QLinearConvOperator : IOperator
+{
+    public void Infer(InferenceContext ctx)
+    {
+        IntegerLinear.RequireBytes(ctx, 0, 3);
+        ctx.RequireSameType(0, 2);
+        ctx.RequireSameType(3, 5);
+        ctx.RequireType(7, ElementType.UInt8, ElementType.Int8);
+        int[] x = ctx.InputShape(0), w = ctx.InputShape(3);
+        WindowGeometry window = ConvOperator.Window(ctx, x, w);
+        IntegerLinear.Scale(ctx, 1, [], perChannel: false);
+        IntegerLinear.ZeroPoint(ctx, 2, 0, [], perRow: null);
+        IntegerLinear.Scale(ctx, 4, [w[0]], perChannel: true);
+        IntegerLinear.ZeroPoint(ctx, 5, 3, [w[0]], perRow: true);
+        IntegerLinear.Scale(ctx, 6, [], perChannel: false);
+        IntegerLinear.ZeroPoint(ctx, 7, 7, [], perRow: null);
+        if (ctx.OptionalInput(8) is { } bias)
+        {
+            ctx.RequireType(8, ElementType.Int32);
+            if (!Shapes.Equal(bias.KnownShape, [w[0]]))
+            {
+                throw ctx.Error(DiagnosticCodes.ShapeMismatch, $"the bias B of QLinearConv must have shape [{w[0]}] (one int32 per output channel), but it has {Shapes.Format(bias.KnownShape)}.", bias.Name);
+            }
+        }
+
+        ctx.SetOutput(0, ctx.InputType(7), [x[0], w[0], .. window.Output]);
+    }
+
+    public void Lower(LoweringContext ctx)
+    {
+        Value y = ctx.Output(0);
+        Value accumulators = ctx.Temporary(ElementType.Int32, y.KnownShape, "accumulators");
+        IntegerLinear.EmitConv(ctx, ctx.Input(0), ctx.Input(3), ctx.Input(2), ctx.Input(5), accumulators);
+        int[] shape = y.KnownShape;
+        IntegerLinear.EmitRequantize(ctx, accumulators, ctx.OptionalInput(8), ctx.Input(1), ctx.Input(4), ctx.Input(6), ctx.Input(7), y,
+            channels: shape[1], inner: Shapes.Product(shape, 2, shape.Length));
+    }
+
+    public long CountMacs(Node node) => IntegerLinear.ConvMacs(node, 3);
+}
+
+/// <summary>Validation and lowering shared by the integer matrix products and convolutions.</summary>
+internal static class IntegerLinear
+{
+    /// <summary>Both operands are int8 or uint8.</summary>
+    public static void RequireBytes(InferenceContext ctx, int a, int b)
+    {
+        ctx.RequireType(a, ElementType.UInt8, ElementType.Int8);
+        ctx.RequireType(b, ElementType.UInt8, ElementType.Int8);
+    }
+
+    /// <summary>
+    /// Checks optional zero point <paramref name="index"/> of operand <paramref name="operand"/> (shape
+    /// <paramref name="shape"/>): one value, or one per row (<paramref name="perRow"/> true: shape
+    /// <c>[M]</c> or <c>[1…, M, 1]</c>) or per column (false: <c>[N]</c> or <c>[1…, 1, N]</c>); null
+    /// allows one value only. A convolution passes <c>[M]</c>, its output channels, as <paramref name="shape"/>.
+    /// </summary>
+    public static void ZeroPoint(InferenceContext ctx, int index, int operand, int[] shape, bool? perRow)
+    {
+        if (ctx.OptionalInput(index) is not { } zero)
+        {
+            return;
+        }
+
+        if (index != operand)
+        {
+            ctx.RequireSameType(operand, index);
+        }
+
+        PerChannel(ctx, zero, shape, perRow, "zero point");
+    }
+
+    /// <summary>Checks scale <paramref name="index"/> (float32): one value, or (<paramref name="perChannel"/>) one per output channel or column.</summary>
+    public static void Scale(InferenceContext ctx, int index, int[] shape, bool perChannel)
+    {
+        ctx.RequireType(index, ElementType.Float32);
+        PerChannel(ctx, ctx.Input(index), shape, perChannel ? false : null, "scale");
+    }
+
+    private static void PerChannel(InferenceContext ctx, Value v, int[] shape, bool? perRow, string role)
+    {
+        int[] s = v.KnownShape;
+        if (Shapes.ElementCount(s) == 1)
+        {
+            return;
+        }
+
+        // A convolution's weights and a 1-D operand have a single channel dimension.
+        int length = shape.Length == 1 ? shape[0] : perRow == true ? shape[^2] : shape.Length >= 2 ? shape[^1] : 0;
+        bool fits = perRow is not null && length > 0 && (
+            Shapes.Equal(s, [length])
+            || (shape.Length >= 2 && s.Length >= 2 && s.Length <= shape.Length
+                && s[..^2].All(d => d == 1)
+                && (perRow == true ? s[^2] == length && s[^1] == 1 : s[^2] == 1 && s[^1] == length)));
+        if (!fits)
+        {
+            string expected = perRow switch
+            {
+                null => "one element",
+                true when shape.Length == 1 => $"one element or [{length}] (one per output channel)",
+                true => $"one element, [{length}] or [1…,{length},1] (one per row)",
+                false when shape.Length == 1 => $"one element or [{length}] (one per output channel)",
+                false => $"one element, [{length}] or [1…,1,{length}] (one per column)",
+            };
+            throw ctx.Error(DiagnosticCodes.UnsupportedAttribute,
+                $"the {role} '{v.Name}' of {ctx.OpType} has shape {Shapes.Format(s)}; ModelSdk supports {expected}.", v.Name);
+        }
+    }
+
+    /// <summary>Emits one <see cref="MatMulInteger"/> step for <paramref name="o"/>.</summary>
+    public static void EmitMatMul(LoweringContext ctx, MatMulOperator.Operands o, Value a, Value b, Value? aZero, Value? bZero, Value y)
+    {
+        int[] aBatch = o.A.Length > 2 ? o.A[..^2] : [], bBatch = o.B.Length > 2 ? o.B[..^2] : [];
+        int m = o.M;
+        int[] batchShape = [1], aStrides = [0], bStrides = [0];
+        if (Shapes.ElementCount(bBatch) == 1 && (aZero is null || aZero.ElementCount == 1))
+        {
+            // One right-hand matrix: A's batch rows are consecutive, so they form one taller product.
+            m *= Shapes.ElementCount(aBatch);
+        }
+        else
+        {
+            BroadcastLayout layout = BroadcastLayout.Create(o.Batch, aBatch, bBatch);
+            (batchShape, aStrides, bStrides) = (layout.Shape,
+                layout.Strides[0].Select(s => s * o.M * o.K).ToArray(),
+                layout.Strides[1].Select(s => s * o.K * o.N).ToArray());
+        }
+
+        ctx.Emit(nameof(MatMulInteger), [a.Type, b.Type],
+            ctx.In("a", a),
+            ctx.In("b", b),
+            ctx.InOrNone("aZeroPoint", aZero),
+            ctx.InOrNone("bZeroPoint", bZero),
+            ctx.Out("y", y),
+            ctx.Out("rowSums", ctx.Temporary(ElementType.Int32, [Math.Max(1, m)], "rowSums")),
+            PlanArg.Int("m", m),
+            PlanArg.Int("n", o.N),
+            PlanArg.Int("k", o.K),
+            PlanArg.IntList("batchShape", batchShape),
+            PlanArg.IntList("aBatchStrides", aStrides),
+            PlanArg.IntList("bBatchStrides", bStrides));
+    }
+
+    /// <summary>Emits one <see cref="ConvInteger"/> step: im2col scratch unless the kernel is pointwise.</summary>
+    public static void EmitConv(LoweringContext ctx, Value x, Value w, Value? xZero, Value? wZero, Value y)
+    {
+        int[] xs = x.KnownShape, ws = w.KnownShape;
+        InferenceContext attributes = ctx.Attributes();
+        int group = (int)attributes.Int("group", 1);
+        WindowGeometry window = WindowGeometry.Resolve(attributes, xs[2..], ws[2..], ceilMode: false);
+        int groupChannels = xs[1] / group;
+        Value? col = window.IsPointwise ? null : ctx.Temporary(x.Type, [groupChannels * window.Taps, Shapes.ElementCount(window.Output)], "im2col");
+        ctx.Emit(nameof(ConvInteger), [x.Type, w.Type],
+        [
+            ctx.In("x", x),
+            ctx.In("w", w),
+            ctx.InOrNone("xZeroPoint", xZero),
+            ctx.InOrNone("wZeroPoint", wZero),
+            ctx.Out("y", y),
+            col is null ? PlanArg.None("col") : ctx.Out("col", col),
+            ctx.Out("rowSums", ctx.Temporary(ElementType.Int32, [Math.Max(1, ws[0] / group)], "rowSums")),
+            PlanArg.Int("batch", xs[0]),
+            PlanArg.Int("channels", xs[1]),
+            PlanArg.Int("outChannels", ws[0]),
+            PlanArg.Int("group", group),
+            .. window.KernelArgs(),
+        ]);
+    }
+
+    /// <summary>Emits the <see cref="Requantize"/> epilogue from int32 <paramref name="accumulators"/> to <paramref name="y"/>.</summary>
+    public static void EmitRequantize(
+        LoweringContext ctx, Value accumulators, Value? bias, Value xScale, Value wScale, Value yScale, Value yZero, Value y, int channels, int inner)
+        => ctx.Emit(nameof(Requantize), [y.Type],
+            ctx.In("x", accumulators),
+            ctx.InOrNone("bias", bias),
+            ctx.In("xScale", xScale),
+            ctx.In("wScale", wScale),
+            ctx.In("yScale", yScale),
+            ctx.In("yZeroPoint", yZero),
+            ctx.Out("y", y),
+            PlanArg.Int("channels", channels),
+            PlanArg.Int("inner", inner));
+
+    /// <summary>Multiply-accumulates of a convolution whose weights are input <paramref name="weights"/>.</summary>
+    public static long ConvMacs(Node node, int weights)
+    {
+        Value w = node.Inputs[weights]!;
+        int outChannels = w.KnownShape[0];
+        return outChannels == 0 ? 0 : (long)node.Outputs[0].ElementCount * (w.ElementCount / outChannels);
+    }
+}
