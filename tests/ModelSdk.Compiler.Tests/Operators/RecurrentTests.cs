@@ -257,6 +257,24 @@ public class RecurrentTests
     }
 
     [Fact]
+    public void Exported_streaming_gru_fixture_matches_onnxruntime_at_every_step()
+    {
+        // A PyTorch export (tests/fixtures/models/real): frame and state in, probability and new state out.
+        byte[] model = File.ReadAllBytes(Path.Combine(RepositoryPaths.Fixtures, "real", "gru_stream.onnx"));
+        CompileResult compiled = ModelRunner.Compile(model);
+        Tensor ours = Tensor.FromFloats([1, 1, 64], new float[64]), theirs = ours;
+        for (int step = 0; step < 8; step++)
+        {
+            Tensor frame = TensorAssert.Random([1, 40], 200 + step, -2, 2);
+            Tensor[] expected = OrtReference.Run(model, [("frame", frame), ("state", theirs)]);
+            Tensor[] actual = Execute(compiled, [("frame", frame), ("state", ours)]);
+            TensorAssert.Close(expected[0], actual[0]);
+            TensorAssert.Close(expected[1], actual[1]);
+            (theirs, ours) = (expected[1], actual[1]);
+        }
+    }
+
+    [Fact]
     public void The_kernel_may_read_the_initial_state_from_the_memory_it_writes_the_final_state_to()
     {
         // Streaming callers may pass one buffer as both initial_h and Y_h (and initial_c and Y_c).
@@ -371,6 +389,25 @@ public class RecurrentTests
         ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() => ModelRunner.Run(model, inputs.Select(i => i.Value).ToList()));
 
         Assert.Contains("sequence length of 5", error.Message);
+    }
+
+    [Theory]
+    [InlineData("LSTM", true)]
+    [InlineData("LSTM", false)]
+    [InlineData("GRU", true)]
+    [InlineData("GRU", false)]
+    [InlineData("RNN", true)]
+    [InlineData("RNN", false)]
+    public void Steps_name_their_kernel_parameters_in_order(string op, bool everything)
+    {
+        Layer layer = everything
+            ? new Layer(op) { Direction = "bidirectional", Layout = 1, Lengths = [5, 2, 4], InitialH = true, InitialC = true, Peepholes = true }
+            : new Layer(op) { Bias = false, Y = false };
+
+        IReadOnlyList<PlanStep> steps = ModelRunner.Compile(layer.Build().Model).Plan!.Steps;
+
+        Assert.Equal([op switch { "LSTM" => "Lstm", "GRU" => "Gru", _ => "Rnn" }], steps.Select(s => s.Kernel));
+        KernelSignatures.AssertMatch(steps);
     }
 
     [Fact]
