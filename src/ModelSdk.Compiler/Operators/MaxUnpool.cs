@@ -12,7 +12,9 @@ namespace ModelSdk.Compiler.Operators;
 /// optional output_shape input, which must be constant, or else from kernel_shape, strides and pads:
 /// <c>(in - 1) · stride + kernel - pad_begin - pad_end</c>. The indices may be computed at run time.
 /// Lowered onto <see cref="Fill"/>, <see cref="ElementOffsets"/> (the indices as checked offsets) and
-/// <see cref="ScatterBlocks"/>; a later duplicate index wins.
+/// <see cref="ScatterBlocks"/>; a later duplicate index wins. Constant indices must lie in the output; a
+/// run-time index beyond it throws, but a negative one counts from the end (ElementOffsets' rule), where
+/// ONNX Runtime rejects it.
 /// </summary>
 [OnnxOperator("MaxUnpool", MinOpset = 9)]
 internal sealed class MaxUnpoolOperator : IOperator
