@@ -86,6 +86,13 @@ internal sealed class UnaryOperator : IOperator
     public void Lower(LoweringContext ctx)
     {
         (UnaryOp op, float alpha, float beta) = Function(ctx.Attributes());
+        if (op is UnaryOp.Gelu or UnaryOp.GeluTanh && ctx.Input(0).Type == ElementType.Float32)
+        {
+            // The dedicated float32 kernel (also what the fusion pass uses) is vectorized end to end.
+            ctx.Emit(nameof(Gelu), [], ctx.In("x", ctx.Input(0)), ctx.Out("y", ctx.Output(0)), PlanArg.Bool("approximate", op == UnaryOp.GeluTanh));
+            return;
+        }
+
         ctx.Emit(nameof(Unary), [ctx.Input(0).Type],
             PlanArg.Enum("op", nameof(UnaryOp), op.ToString()),
             ctx.In("x", ctx.Input(0)),

@@ -94,6 +94,9 @@ public sealed class InferenceContext(Node node, int opset, string? modelPath, Ac
     /// <summary>A float-list attribute, or null when absent.</summary>
     public float[]? Floats(string name) => Get(name, AttributeKind.Floats)?.Floats;
 
+    /// <summary>A string-list attribute, or null when absent.</summary>
+    public string[]? Strings(string name) => Get(name, AttributeKind.Strings)?.Strings;
+
     /// <summary>A tensor attribute, or null when absent.</summary>
     public Tensor? TensorAttribute(string name) => Get(name, AttributeKind.Tensor)?.Tensor;
 

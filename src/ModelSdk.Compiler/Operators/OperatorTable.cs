@@ -10,7 +10,7 @@ public static class OperatorTable
     {
         var sb = new StringBuilder();
         sb.Append("| operator | opsets |\n|---|---|\n");
-        foreach (var group in registry.Supported.GroupBy(s => (s.Domain, s.OpType)))
+        foreach (var group in registry.Supported.Where(s => s.Domain != FusedDomain.Name).GroupBy(s => (s.Domain, s.OpType)))
         {
             string name = group.Key.Domain.Length == 0 ? group.Key.OpType : $"{group.Key.Domain}.{group.Key.OpType}";
             int min = Math.Max(group.Min(g => g.MinOpset), Import.OnnxImporter.MinOpset);

@@ -12,6 +12,12 @@ public static class PassPipeline
         new ShapeInferencePass(registry, modelPath),
         new QdqFusionPass(registry, modelPath),
         new DeadCodePass(),
+
+        // Fusions match exporters' decompositions, so they run once shapes are known and constant
+        // sub-expressions (√2, 1/√d…) are folded into the constants they compare with.
+        new LayerNormalizationFusionPass(),
+        new GeluFusionPass(),
+        new AttentionFusionPass(),
     ];
 
     /// <summary>Runs every pass over <paramref name="graph"/>.</summary>

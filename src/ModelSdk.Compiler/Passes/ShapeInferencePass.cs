@@ -65,7 +65,8 @@ public sealed class ShapeInferencePass(OperatorRegistry registry, string? modelP
     /// <summary>The operator implementing <paramref name="node"/>, or MSDK2001.</summary>
     public static IOperator Resolve(OperatorRegistry registry, Node node, int opset, string? modelPath)
     {
-        if (node.Domain.Length > 0)
+        // The fused domain holds the operators of the fusion passes; their Infer rejects model nodes.
+        if (node.Domain.Length > 0 && node.Domain != FusedDomain.Name)
         {
             throw new CompileException(new Diagnostic(DiagnosticCodes.UnsupportedOperator, DiagnosticSeverity.Error,
                 $"operator '{node.Domain}.{node.OpType}' is not supported: ModelSdk supports the default ONNX domain only. See docs/operators.md.", modelPath, node.Name));

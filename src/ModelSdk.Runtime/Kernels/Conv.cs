@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace ModelSdk.Runtime.Kernels;
 
 /// <summary>How <see cref="Conv"/> computes a convolution; the compiler picks one from the geometry.</summary>
@@ -140,7 +136,7 @@ public static class Conv
             Span<float> dst = _y.Slice(outOffset, count);
             if (inStride == 1)
             {
-                MultiplyAdd(_x.Slice(inOffset, count), weight, dst);
+                FloatSpans.MultiplyAdd(_x.Slice(inOffset, count), weight, dst);
                 return;
             }
 
@@ -148,30 +144,6 @@ public static class Conv
             {
                 dst[i] += weight * _x[inOffset + i * inStride];
             }
-        }
-    }
-
-    /// <summary><c>y[i] += factor · x[i]</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MultiplyAdd(ReadOnlySpan<float> x, float factor, Span<float> y)
-    {
-        if (x.Length > y.Length)
-        {
-            throw new ArgumentException("Destination too short.");
-        }
-
-        ref float rx = ref MemoryMarshal.GetReference(x);
-        ref float ry = ref MemoryMarshal.GetReference(y);
-        var f = Vector256.Create(factor);
-        int i = 0;
-        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-        {
-            Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref rx, (nuint)i), f, Vector256.LoadUnsafe(ref ry, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
-        }
-
-        for (; i < x.Length; i++)
-        {
-            Unsafe.Add(ref ry, i) += factor * Unsafe.Add(ref rx, i);
         }
     }
 }

@@ -52,6 +52,20 @@ public sealed class OnnxModelBuilder(int opset = 13)
         return names;
     }
 
+    /// <summary>Adds a node with the given output names; an empty name leaves that optional output absent.</summary>
+    public void NodeWithOutputs(string opType, string?[] inputs, string[] outputs, params (string Name, object Value)[] attributes)
+    {
+        var node = new NodeProto { OpType = opType, Name = $"{opType}_{_next++}" };
+        node.Input.AddRange(inputs.Select(i => i ?? string.Empty));
+        node.Output.AddRange(outputs);
+        foreach ((string name, object value) in attributes)
+        {
+            node.Attribute.Add(Attribute(name, value));
+        }
+
+        _graph.Node.Add(node);
+    }
+
     /// <summary>Adds a raw node (any names, domain) for tests of malformed graphs.</summary>
     public void RawNode(string opType, string[] inputs, string[] outputs, string name = "", string domain = "")
     {
@@ -136,6 +150,7 @@ public sealed class OnnxModelBuilder(int opset = 13)
         int[] ints => WithInts(name, ints.Select(v => (long)v)),
         long[] longs => WithInts(name, longs),
         float[] floats => WithFloats(name, floats),
+        string[] strings => WithStrings(name, strings),
         Tensor t => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = ToProto(string.Empty, t) },
         GraphProto g => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = g },
         _ => throw new ArgumentException($"Unsupported attribute value type {value.GetType()}."),
@@ -145,6 +160,13 @@ public sealed class OnnxModelBuilder(int opset = 13)
     {
         var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         a.Ints.AddRange(values);
+        return a;
+    }
+
+    private static AttributeProto WithStrings(string name, IEnumerable<string> values)
+    {
+        var a = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
+        a.Strings.AddRange(values.Select(ByteString.CopyFromUtf8));
         return a;
     }
 

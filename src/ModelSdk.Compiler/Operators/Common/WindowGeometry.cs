@@ -96,8 +96,8 @@ internal sealed record WindowGeometry(int[] Input, int[] Output, int[] Kernel, i
         return new WindowGeometry(input, output, kernel, strides, dilations, begin, end);
     }
 
-    /// <summary>An integer-list attribute that must hold one positive value per spatial dimension (MSDK2002 otherwise).</summary>
-    public static int[] PositiveList(InferenceContext ctx, string name, long[] values, int rank)
+    /// <summary>A list attribute of <paramref name="rank"/> positive values; MSDK2002 otherwise.</summary>
+    internal static int[] PositiveList(InferenceContext ctx, string name, long[] values, int rank)
     {
         if (values.Length != rank || values.Any(v => v < 1 || v > int.MaxValue))
         {
