@@ -86,22 +86,9 @@ public class GeneratorTests
     [Fact]
     public void Nested_conditionals_become_if_else_blocks_that_match_the_executor()
     {
-        var innerThen = new OnnxModelBuilder();
-        innerThen.Output(innerThen.Node("Neg", ["x"]));
-        var innerElse = new OnnxModelBuilder();
-        innerElse.Output(innerElse.Node("Abs", ["x"]));
-        var outerThen = new OnnxModelBuilder();
-        outerThen.Output(outerThen.Node("If", ["c2"], ("then_branch", innerThen.Subgraph("it")), ("else_branch", innerElse.Subgraph("ie"))));
-        var outerElse = new OnnxModelBuilder();
-        outerElse.Output(outerElse.Node("Relu", ["x"]));
-        var b = new OnnxModelBuilder();
-        b.Input("x", ElementType.Float32, 5);
-        b.Input("c1", ElementType.Bool);
-        b.Input("c2", ElementType.Bool);
-        b.Output(b.Node("If", ["c1"], ("then_branch", outerThen.Subgraph("ot")), ("else_branch", outerElse.Subgraph("oe"))));
         string path = Path.Combine(Path.GetTempPath(), "modelsdk-tests", Guid.NewGuid().ToString("N"), "branches.onnx");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllBytes(path, b.Build());
+        File.WriteAllBytes(path, TestModels.NestedIf());
         PlanInput plan = PlanInput.FromModel(path);
         CompiledPlan compiled = PlanReader.Read(plan.PlanText);
         (GeneratorDriverRunResult result, Compilation output) = GeneratorHarness.Run([plan], GeneratedModelRunner.HarnessSource("Harness", "Tests.Branches", compiled));

@@ -40,25 +40,9 @@ public static class Gemm
         int m, int n, int k, bool transA, bool transB, float alpha, float beta, int cRowStride, int cColStride,
         ReadOnlySpan<int> batchShape, ReadOnlySpan<int> aBatchStrides, ReadOnlySpan<int> bBatchStrides)
     {
-        int rank = batchShape.Length;
-        if (rank == 0 || rank > Odometer.MaxRank || aBatchStrides.Length != rank || bBatchStrides.Length != rank || m < 0 || n < 0 || k < 0)
-        {
-            throw new ArgumentException("Invalid GEMM dimensions or batch layout.");
-        }
+        (int batch, int matrix) = BatchLayout.Check(batchShape, aBatchStrides, bBatchStrides, m, n, k, y.Length);
 
-        int batch = 1;
-        foreach (int d in batchShape)
-        {
-            batch = checked(batch * d);
-        }
-
-        int matrix = checked(m * n);
-        if (y.Length != checked(batch * matrix))
-        {
-            throw new ArgumentException("The output length does not match the batch and matrix sizes.");
-        }
-
-        Span<int> index = stackalloc int[rank];
+        Span<int> index = stackalloc int[batchShape.Length];
         int aOff = 0, bOff = 0;
         for (int i = 0; i < batch; i++)
         {

@@ -31,26 +31,10 @@ public static class MatMulInteger
         where TB : unmanaged
     {
         bool aSigned = IsSigned<TA>(), bSigned = IsSigned<TB>();
-        int rank = batchShape.Length;
-        if (rank == 0 || rank > Odometer.MaxRank || aBatchStrides.Length != rank || bBatchStrides.Length != rank || m < 0 || n < 0 || k < 0)
-        {
-            throw new ArgumentException("Invalid integer GEMM dimensions or batch layout.");
-        }
-
-        int batch = 1;
-        foreach (int d in batchShape)
-        {
-            batch = checked(batch * d);
-        }
-
-        int matrix = checked(m * n);
-        if (y.Length != checked(batch * matrix))
-        {
-            throw new ArgumentException("The output length does not match the batch and matrix sizes.");
-        }
+        (int batch, int matrix) = BatchLayout.Check(batchShape, aBatchStrides, bBatchStrides, m, n, k, y.Length);
 
         ReadOnlySpan<byte> ab = MemoryMarshal.AsBytes(a), bb = MemoryMarshal.AsBytes(b);
-        Span<int> index = stackalloc int[rank];
+        Span<int> index = stackalloc int[batchShape.Length];
         int aOff = 0, bOff = 0;
         for (int i = 0; i < batch; i++)
         {

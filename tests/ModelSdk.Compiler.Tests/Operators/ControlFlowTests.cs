@@ -97,20 +97,7 @@ public class ControlFlowTests
     [Fact]
     public void Nested_If_runs_through_the_executor()
     {
-        var innerThen = new OnnxModelBuilder();
-        innerThen.Output(innerThen.Node("Neg", ["x"]));
-        var innerElse = new OnnxModelBuilder();
-        innerElse.Output(innerElse.Node("Abs", ["x"]));
-        var outerThen = new OnnxModelBuilder();
-        outerThen.Output(outerThen.Node("If", ["c2"], ("then_branch", innerThen.Subgraph("it")), ("else_branch", innerElse.Subgraph("ie"))));
-        var outerElse = new OnnxModelBuilder();
-        outerElse.Output(outerElse.Node("Relu", ["x"]));
-        var b = new OnnxModelBuilder();
-        b.Input("x", ElementType.Float32, 5);
-        b.Input("c1", ElementType.Bool);
-        b.Input("c2", ElementType.Bool);
-        b.Output(b.Node("If", ["c1"], ("then_branch", outerThen.Subgraph("ot")), ("else_branch", outerElse.Subgraph("oe"))));
-        byte[] model = b.Build();
+        byte[] model = TestModels.NestedIf();
         Tensor x = Tensor.FromFloats([5], -2, -1, 0, 1, 2);
 
         foreach ((byte c1, byte c2) in new[] { ((byte)1, (byte)1), ((byte)1, (byte)0), ((byte)0, (byte)1) })
