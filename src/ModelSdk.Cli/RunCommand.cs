@@ -60,7 +60,7 @@ internal static class RunCommand
             throw new UsageException($"the model has no input named '{files.Keys.First()}'");
         }
 
-        byte[][] outputs = Executor.Run(plan, compiled.Weights, inputs);
+        byte[][] outputs = Executor.Run(plan, compiled.Weights, inputs, Executor.Parallel);
         Directory.CreateDirectory(outputDir);
         var used = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < outputs.Length; i++)

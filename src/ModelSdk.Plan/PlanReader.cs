@@ -279,6 +279,11 @@ namespace ModelSdk.Plan
                 return PlanArg.None(name);
             }
 
+            if (value == "ctx")
+            {
+                return PlanArg.Context(name);
+            }
+
             if (value.StartsWith("%", StringComparison.Ordinal) || value.StartsWith("&", StringComparison.Ordinal))
             {
                 int id = state.TensorRef(state.ParseLong(value.Substring(1)));

@@ -108,6 +108,8 @@ namespace ModelSdk.Plan
         Enum,
         /// <summary>A <c>bool</c>, written <c>b:true</c>.</summary>
         Bool,
+        /// <summary>The model instance's <c>ModelSdk.Runtime.KernelContext</c> (worker threads), written <c>ctx</c>.</summary>
+        Context,
     }
 
     /// <summary>A named kernel argument.</summary>
@@ -174,6 +176,9 @@ namespace ModelSdk.Plan
 
         /// <summary>A boolean.</summary>
         public static PlanArg Bool(string name, bool value) => new PlanArg(name, PlanArgKind.Bool, -1, value ? 1 : 0, 0, null, null, null);
+
+        /// <summary>The model instance's kernel context (worker threads).</summary>
+        public static PlanArg Context(string name) => new PlanArg(name, PlanArgKind.Context, -1, 0, 0, null, null, null);
 
         /// <summary>A list of integers.</summary>
         public static PlanArg IntList(string name, int[] values) => new PlanArg(name, PlanArgKind.Ints, -1, 0, 0, (int[])values.Clone(), null, null);

@@ -138,6 +138,9 @@ namespace ModelSdk.Plan
                 case PlanArgKind.Enum:
                     sb.Append("e:").Append(a.Symbol);
                     break;
+                case PlanArgKind.Context:
+                    sb.Append("ctx");
+                    break;
             }
         }
 

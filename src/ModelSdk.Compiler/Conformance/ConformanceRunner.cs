@@ -73,7 +73,7 @@ public static class ConformanceRunner
     {
         try
         {
-            return RunCore(caseDirectory, name, runner ?? ((plan, weights, inputs) => Executor.Run(plan, weights, inputs)));
+            return RunCore(caseDirectory, name, runner ?? ((plan, weights, inputs) => Executor.Run(plan, weights, inputs, Executor.Parallel)));
         }
         catch (CompileException e) when (UnsupportedCodes.Contains(e.Diagnostic.Code))
         {

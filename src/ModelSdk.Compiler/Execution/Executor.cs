@@ -11,12 +11,19 @@ public static class Executor
 {
     private static readonly Dictionary<string, Action<StepContext>> Bindings = FindBindings();
 
+    /// <summary>
+    /// A context using every processor, shared by callers of the executor that run plans (conformance,
+    /// <c>modelsdk run</c>); when two use it at once, one of them runs its loops on its own thread.
+    /// </summary>
+    public static Runtime.KernelContext Parallel { get; } = new(0);
+
     /// <summary>Whether a kernel has a binding.</summary>
     public static bool HasKernel(string kernel) => Bindings.ContainsKey(kernel);
 
     /// <summary>Runs <paramref name="steps"/> in order; If/Else/EndIf steps choose which blocks run.</summary>
-    public static void Run(IEnumerable<PlanStep> steps, BufferResolver buffers)
+    public static void Run(IEnumerable<PlanStep> steps, BufferResolver buffers, Runtime.KernelContext? context = null)
     {
+        context ??= Runtime.KernelContext.SingleThreaded;
         var list = steps as IReadOnlyList<PlanStep> ?? steps.ToList();
         int[] jump = MatchBlocks(list);
         for (int i = 0; i < list.Count; i++)
@@ -43,7 +50,7 @@ public static class Executor
                 throw new InvalidOperationException($"No executor binding for kernel '{step.Kernel}'.");
             }
 
-            run(new StepContext(step, buffers));
+            run(new StepContext(step, buffers, context));
         }
     }
 
@@ -73,7 +80,7 @@ public static class Executor
     }
 
     /// <summary>Runs a whole plan: the inputs are raw little-endian tensors in graph order; returns the outputs likewise.</summary>
-    public static byte[][] Run(CompiledPlan plan, ReadOnlySpan<byte> weightsPayload, IReadOnlyList<byte[]> inputs)
+    public static byte[][] Run(CompiledPlan plan, ReadOnlySpan<byte> weightsPayload, IReadOnlyList<byte[]> inputs, Runtime.KernelContext? context = null)
     {
         if (inputs.Count != plan.Inputs.Count)
         {
@@ -105,7 +112,7 @@ public static class Executor
             };
         }
 
-        Run(plan.Steps, Resolve);
+        Run(plan.Steps, Resolve, context);
         return outputs;
     }
 

@@ -7,8 +7,11 @@ namespace ModelSdk.Compiler.Execution;
 public delegate Span<byte> BufferResolver(int tensorId);
 
 /// <summary>What a kernel binding sees of one plan step: typed views of its tensor arguments and its literal arguments.</summary>
-public sealed class StepContext(PlanStep step, BufferResolver buffers)
+public sealed class StepContext(PlanStep step, BufferResolver buffers, Runtime.KernelContext kernelContext)
 {
+    /// <summary>The worker threads kernels may use (the <c>ctx</c> argument of plan steps).</summary>
+    public Runtime.KernelContext KernelContext { get; } = kernelContext;
+
     /// <summary>The step.</summary>
     public PlanStep Step { get; } = step;
 

@@ -78,6 +78,9 @@ public sealed class LoweringContext(Node node, int opset, LoweredProgram program
     /// <summary>An optional tensor argument the kernel reads (<c>-</c> when absent).</summary>
     public PlanArg InOrNone(string name, Value? value) => value is null ? PlanArg.None(name) : In(name, value);
 
+    /// <summary>The kernel context argument (the model instance's worker threads), for kernels that split their work.</summary>
+    public PlanArg Context(string name = "context") => PlanArg.Context(name);
+
     /// <summary>A tensor argument the kernel writes.</summary>
     public PlanArg Out(string name, Value value) => PlanArg.Out(name, program.IdOf(value));
 

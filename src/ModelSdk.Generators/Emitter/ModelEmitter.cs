@@ -120,17 +120,29 @@ namespace ModelSdk.Generators.Emitter
             _w.Line();
             _w.Line($"private readonly {Runtime}.WeightsBlob _weights;");
             _w.Line($"private readonly {Runtime}.Arena _arena;");
+            _w.Line($"private readonly {Runtime}.KernelContext _context;");
             _w.Line("private bool _disposed;");
             _w.Line();
-            _w.Line("/// <summary>Creates an instance for the CPU: gets the weights (read once per process) and allocates the scratch arena.</summary>");
+            _w.Line("/// <summary>Creates an instance for the CPU that uses every processor.</summary>");
             _w.Line($"public {_options.ClassName}()");
-            _w.Line($"    : this({Runtime}.ModelTarget.Cpu)");
+            _w.Line($"    : this({Runtime}.ModelTarget.Cpu, 0)");
             _w.Line("{");
             _w.Line("}");
             _w.Line();
-            _w.Line("/// <summary>Creates an instance for <paramref name=\"target\"/>: gets the weights (read once per process) and allocates the scratch arena.</summary>");
+            _w.Line("/// <summary>Creates an instance for <paramref name=\"target\"/> that uses every processor.</summary>");
             _w.Line("/// <param name=\"target\">The hardware to run on; this build compiled the model for the CPU.</param>");
-            using (_w.Block($"public {_options.ClassName}({Runtime}.ModelTarget target)"))
+            _w.Line($"public {_options.ClassName}({Runtime}.ModelTarget target)");
+            _w.Line("    : this(target, 0)");
+            _w.Line("{");
+            _w.Line("}");
+            _w.Line();
+            _w.Line("/// <summary>");
+            _w.Line("/// Creates an instance: gets the weights (read once per process, shared by instances), allocates the");
+            _w.Line("/// scratch arena and starts the worker threads this instance owns.");
+            _w.Line("/// </summary>");
+            _w.Line("/// <param name=\"target\">The hardware to run on; this build compiled the model for the CPU.</param>");
+            _w.Line("/// <param name=\"threads\">Threads a run may use, the caller's included; 0 for one per processor, 1 to run on the calling thread only.</param>");
+            using (_w.Block($"public {_options.ClassName}({Runtime}.ModelTarget target, int threads)"))
             {
                 using (_w.Block($"if (target != {Runtime}.ModelTarget.Cpu)"))
                 {
@@ -140,6 +152,7 @@ namespace ModelSdk.Generators.Emitter
                 _w.Line();
                 _w.Line("_weights = s_weights.Value;");
                 _w.Line($"_arena = new {Runtime}.Arena({Literals.Int(_plan.ArenaBytes)}L);");
+                _w.Line($"_context = new {Runtime}.KernelContext(threads);");
             }
 
             _w.Line();
@@ -195,10 +208,12 @@ namespace ModelSdk.Generators.Emitter
 
                 _w.Line();
                 _w.Line("_arena.Enter();");
+                _w.Line("_context.Workers.BeginRun();");
                 _w.Open("try");
                 EmitSteps();
                 _w.Close();
                 _w.Open("finally");
+                _w.Line("_context.Workers.EndRun();");
                 _w.Line("_arena.Exit();");
                 _w.Close();
             }
@@ -352,6 +367,8 @@ namespace ModelSdk.Generators.Emitter
                     return Literals.Ints(a.Ints);
                 case PlanArgKind.Floats:
                     return Literals.Floats(a.Floats);
+                case PlanArgKind.Context:
+                    return "_context";
                 default:
                     return "global::ModelSdk.Runtime.Kernels." + a.Symbol;
             }
@@ -359,8 +376,15 @@ namespace ModelSdk.Generators.Emitter
 
         private void EmitDispose()
         {
-            _w.Line("/// <summary>Marks the instance disposed; the weights and arena are managed memory released by the GC.</summary>");
-            _w.Line("public void Dispose() => _disposed = true;");
+            _w.Line("/// <summary>Stops the instance's worker threads; the weights and arena are managed memory released by the GC.</summary>");
+            using (_w.Block("public void Dispose()"))
+            {
+                using (_w.Block("if (!_disposed)"))
+                {
+                    _w.Line("_disposed = true;");
+                    _w.Line("_context.Dispose();");
+                }
+            }
             _w.Line();
         }
 

@@ -56,17 +56,29 @@ namespace Tests
 
         private readonly global::ModelSdk.Runtime.WeightsBlob _weights;
         private readonly global::ModelSdk.Runtime.Arena _arena;
+        private readonly global::ModelSdk.Runtime.KernelContext _context;
         private bool _disposed;
 
-        /// <summary>Creates an instance for the CPU: gets the weights (read once per process) and allocates the scratch arena.</summary>
+        /// <summary>Creates an instance for the CPU that uses every processor.</summary>
         public TwoInputs()
-            : this(global::ModelSdk.Runtime.ModelTarget.Cpu)
+            : this(global::ModelSdk.Runtime.ModelTarget.Cpu, 0)
         {
         }
 
-        /// <summary>Creates an instance for <paramref name="target"/>: gets the weights (read once per process) and allocates the scratch arena.</summary>
+        /// <summary>Creates an instance for <paramref name="target"/> that uses every processor.</summary>
         /// <param name="target">The hardware to run on; this build compiled the model for the CPU.</param>
         public TwoInputs(global::ModelSdk.Runtime.ModelTarget target)
+            : this(target, 0)
+        {
+        }
+
+        /// <summary>
+        /// Creates an instance: gets the weights (read once per process, shared by instances), allocates the
+        /// scratch arena and starts the worker threads this instance owns.
+        /// </summary>
+        /// <param name="target">The hardware to run on; this build compiled the model for the CPU.</param>
+        /// <param name="threads">Threads a run may use, the caller's included; 0 for one per processor, 1 to run on the calling thread only.</param>
+        public TwoInputs(global::ModelSdk.Runtime.ModelTarget target, int threads)
         {
             if (target != global::ModelSdk.Runtime.ModelTarget.Cpu)
             {
@@ -75,6 +87,7 @@ namespace Tests
 
             _weights = s_weights.Value;
             _arena = new global::ModelSdk.Runtime.Arena(256L);
+            _context = new global::ModelSdk.Runtime.KernelContext(threads);
         }
 
         /// <summary>Runs the model and returns new arrays with the outputs.</summary>
@@ -114,6 +127,7 @@ namespace Tests
             }
 
             _arena.Enter();
+            _context.Workers.BeginRun();
             try
             {
                 var __t2 = _weights.Get<float>(0, 160);
@@ -134,12 +148,20 @@ namespace Tests
             }
             finally
             {
+                _context.Workers.EndRun();
                 _arena.Exit();
             }
         }
 
-        /// <summary>Marks the instance disposed; the weights and arena are managed memory released by the GC.</summary>
-        public void Dispose() => _disposed = true;
+        /// <summary>Stops the instance's worker threads; the weights and arena are managed memory released by the GC.</summary>
+        public void Dispose()
+        {
+            if (!_disposed)
+            {
+                _disposed = true;
+                _context.Dispose();
+            }
+        }
 
         /// <summary>The outputs of one run, one property per ONNX output in graph order.</summary>
         public sealed class Output

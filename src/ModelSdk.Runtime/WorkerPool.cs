@@ -1,0 +1,55 @@
+namespace ModelSdk.Runtime;
+
+/// <summary>
+/// A persistent set of worker threads owned by one model instance. A parallel loop hands out work
+/// items through an atomic counter; the calling thread works too and returns when every item is done.
+/// Nothing is allocated per loop: the body is a function pointer and a pointer to the caller's state,
+/// which lives on the caller's stack for the duration of the loop.
+/// </summary>
+/// <remarks>
+/// Between <see cref="BeginRun"/> and <see cref="EndRun"/> (one model run) the workers spin, ready for
+/// the next loop, because waking a sleeping thread costs more than many layers take; afterwards they
+/// spin briefly and sleep. A loop started while another runs (nested, or from a second thread) runs on
+/// its caller's thread. A pool that is never disposed stops its threads when it is collected.
+/// </remarks>
+public sealed unsafe class WorkerPool : IDisposable
+{
+    private readonly WorkerThreads _threads;
+
+    /// <summary>Creates a pool of <paramref name="threads"/> threads in all, the caller included (0: one per processor).</summary>
+    public WorkerPool(int threads = 0) => _threads = new WorkerThreads(threads);
+
+    /// <summary>Stops the threads of a pool nobody disposed.</summary>
+    ~WorkerPool() => _threads.Dispose();
+
+    /// <summary>A pool that runs everything on the calling thread.</summary>
+    public static WorkerPool Single { get; } = new(1);
+
+    /// <summary>Threads that run loops, the caller included.</summary>
+    public int ThreadCount => _threads.ThreadCount;
+
+    /// <summary>Keeps the workers spinning until <see cref="EndRun"/>, so loops of one model run start without a wake-up.</summary>
+    public void BeginRun() => _threads.BeginRun();
+
+    /// <summary>Lets the workers go to sleep once idle.</summary>
+    public void EndRun() => _threads.EndRun();
+
+    /// <summary>
+    /// Runs <c>body(state, i)</c> for every <c>i</c> in <c>[0, count)</c>, spread over the threads, and returns
+    /// when all are done. <paramref name="state"/> must stay valid until then (a local of the caller).
+    /// </summary>
+    public void For(int count, delegate*<void*, int, void> body, void* state) => _threads.For(count, body, state);
+
+    /// <summary>How many chunks to split <paramref name="total"/> units of work into, each at least <paramref name="minChunk"/> units.</summary>
+    public int Chunks(long total, long minChunk) => _threads.Chunks(total, minChunk);
+
+    /// <summary>Stops the worker threads.</summary>
+    public void Dispose()
+    {
+        if (!ReferenceEquals(this, Single))
+        {
+            _threads.Dispose();
+            GC.SuppressFinalize(this);
+        }
+    }
+}
