@@ -68,6 +68,9 @@ public sealed class Node(string name, string opType, string domain, IReadOnlyLis
     /// <summary>Values of enclosing graphs that the node's subgraphs read (they order and keep alive like inputs).</summary>
     public IReadOnlyList<Value> ImplicitInputs { get; set; } = [];
 
+    /// <summary>Bias/residual/activation work a fusion pass folded into this node's store (Conv, Gemm, MatMul); null when none.</summary>
+    public Epilogue? Epilogue { get; set; }
+
     /// <summary>The node's subgraphs (If branches).</summary>
     public IEnumerable<Graph> Subgraphs => Attributes.Values.Where(a => a.Graph is not null).Select(a => a.Graph!);
 

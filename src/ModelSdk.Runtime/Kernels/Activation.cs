@@ -17,6 +17,14 @@ public enum Activation
     Sigmoid,
     /// <summary><c>tanh(x)</c></summary>
     Tanh,
+    /// <summary><c>max(0, min(1, alpha * x + beta))</c></summary>
+    HardSigmoid,
+    /// <summary><c>x * max(0, min(1, x / 6 + 1 / 2))</c></summary>
+    HardSwish,
+    /// <summary>GELU, <c>x * Φ(x)</c> with the error function.</summary>
+    Gelu,
+    /// <summary>GELU with the tanh approximation.</summary>
+    GeluTanh,
 }
 
 /// <summary>Applies an <see cref="Activation"/> in place.</summary>
@@ -44,6 +52,18 @@ public static class ActivationFunctions
             case Activation.Tanh:
                 Unary.Run<float>(UnaryOp.Tanh, y, y, 0, 0);
                 return;
+            case Activation.HardSigmoid:
+                Unary.Run<float>(UnaryOp.HardSigmoid, y, y, alpha, beta);
+                return;
+            case Activation.HardSwish:
+                Unary.Run<float>(UnaryOp.HardSwish, y, y, 0, 0);
+                return;
+            case Activation.Gelu:
+                Gelu.Run(y, y, approximate: false);
+                return;
+            case Activation.GeluTanh:
+                Gelu.Run(y, y, approximate: true);
+                return;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation));
         }
@@ -59,6 +79,10 @@ public static class ActivationFunctions
         Activation.Clip => MathF.Min(MathF.Max(x, alpha), beta),
         Activation.Sigmoid => Unary.Sigmoid(x),
         Activation.Tanh => MathF.Tanh(x),
+        Activation.HardSigmoid => MathF.Max(0, MathF.Min(1, alpha * x + beta)),
+        Activation.HardSwish => x * MathF.Max(0, MathF.Min(1, x / 6 + 0.5f)),
+        Activation.Gelu => (float)(0.5 * x * (1 + ErrorFunction.Erf(x * 0.70710678118654752))),
+        Activation.GeluTanh => 0.5f * x * (1 + MathF.Tanh(0.7978845608f * (x + 0.044715f * x * x * x))),
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 }
