@@ -26,7 +26,7 @@ public sealed class DeadCodePass : IGraphPass
             }
 
             kept.Add(node);
-            foreach (Value? input in node.Inputs.Concat(node.ImplicitInputs))
+            foreach (Value? input in node.Inputs.Concat(node.ImplicitInputs).Append(node.Epilogue?.Residual))
             {
                 if (input is not null)
                 {
