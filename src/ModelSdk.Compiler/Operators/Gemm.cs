@@ -11,8 +11,11 @@ namespace ModelSdk.Compiler.Operators;
 /// bias C broadcast one way to <c>[M, N]</c> (required before opset 11). Lowered onto <see cref="Gemm"/>.
 /// </summary>
 [OnnxOperator("Gemm")]
-internal sealed class GemmOperator : IOperator
+internal sealed class GemmOperator : IAcceptsEpilogue
 {
+    /// <summary>Always: the kernel applies a residual and any <see cref="Activation"/> after the bias, in its store.</summary>
+    public bool AcceptsEpilogue(Node node) => true;
+
     public void Infer(InferenceContext ctx)
     {
         ctx.RequireType(0, ElementType.Float32);
@@ -49,8 +52,12 @@ internal sealed class GemmOperator : IOperator
         Value? c = beta == 0 ? null : ctx.OptionalInput(2);
         (int cRowStride, int cColStride) = c is null ? (0, 0) : BiasStrides(c.KnownShape, m, n)!.Value;
         (a, transA) = PreTransposed(ctx, a, transA, "a");
-        (b, transB) = PreTransposed(ctx, b, transB, "b");
-        Emit(ctx, a, b, c, ctx.Output(0), m, n, k, transA, transB, alpha, c is null ? 0 : beta, cRowStride, cColStride);
+        if (!Packable(b, k, n))
+        {
+            (b, transB) = PreTransposed(ctx, b, transB, "b");
+        }
+
+        Emit(ctx, a, b, c, ctx.Output(0), m, n, k, transA, transB, alpha, c is null ? 0 : beta, cRowStride, cColStride, epilogue: ctx.Node.Epilogue);
     }
 
     public long CountMacs(Node node)
@@ -59,29 +66,78 @@ internal sealed class GemmOperator : IOperator
         return m == 0 ? 0 : (long)node.Outputs[0].ElementCount * (node.Inputs[0]!.ElementCount / m);
     }
 
-    /// <summary>Emits one <see cref="Gemm"/> step; by default a single product without bias.</summary>
+    /// <summary>
+    /// Emits one <see cref="Gemm"/> step; by default a single product without bias. A constant right operand
+    /// is packed here, at compile time, into the panel layout the kernel's micro-kernels read
+    /// (<see cref="GemmPacking"/>), so runs never pack it; <paramref name="epilogue"/> (a fusion pass's
+    /// residual and activation) is applied as results are stored.
+    /// </summary>
     public static void Emit(
         LoweringContext ctx, Value a, Value b, Value? c, Value y, int m, int n, int k, bool transA, bool transB,
         float alpha = 1, float beta = 0, int cRowStride = 0, int cColStride = 0,
-        int[]? batchShape = null, int[]? aBatchStrides = null, int[]? bBatchStrides = null)
+        int[]? batchShape = null, int[]? aBatchStrides = null, int[]? bBatchStrides = null, Epilogue? epilogue = null)
     {
+        bBatchStrides ??= [0];
+        bool packed = false;
+        if (Packable(b, k, n) && PackedRightOperand(ctx, b, transB, k, n, bBatchStrides) is { } p)
+        {
+            (b, bBatchStrides, transB, packed) = (p.Value, p.Strides, false, true);
+        }
+
         ctx.Emit(nameof(Gemm), [],
             ctx.In("a", a),
             ctx.In("b", b),
             ctx.InOrNone("c", c),
+            ctx.InOrNone("residual", epilogue?.Residual),
             ctx.Out("y", y),
             PlanArg.Int("m", m),
             PlanArg.Int("n", n),
             PlanArg.Int("k", k),
             PlanArg.Bool("transA", transA),
             PlanArg.Bool("transB", transB),
+            PlanArg.Bool("packedB", packed),
             PlanArg.Float("alpha", alpha),
             PlanArg.Float("beta", beta),
             PlanArg.Int("cRowStride", cRowStride),
             PlanArg.Int("cColStride", cColStride),
             PlanArg.IntList("batchShape", batchShape ?? [1]),
             PlanArg.IntList("aBatchStrides", aBatchStrides ?? [0]),
-            PlanArg.IntList("bBatchStrides", bBatchStrides ?? [0]));
+            PlanArg.IntList("bBatchStrides", bBatchStrides),
+            PlanArg.Enum("activation", nameof(Activation), (epilogue?.Activation ?? Activation.None).ToString()),
+            PlanArg.Float("activationAlpha", epilogue?.Alpha ?? 0),
+            PlanArg.Float("activationBeta", epilogue?.Beta ?? 0),
+            ctx.Context());
+    }
+
+    /// <summary>
+    /// Whether a right operand is worth packing: it is constant, and the panels' padding (columns rounded up to
+    /// 16) at most doubles it, so a matrix-vector product's <c>[k, 1]</c> operand stays as it is.
+    /// </summary>
+    private static bool Packable(Value b, int k, int n)
+        => b.Constant is not null && (long)k * n > 0 && GemmPacking.PackedBLength(k, n) <= 2L * k * n;
+
+    /// <summary>
+    /// The constant right operand packed matrix by matrix (each distinct matrix of its batch once), with its
+    /// batch strides in packed elements; null when a batch stride does not fall on a matrix boundary.
+    /// </summary>
+    private static (Value Value, int[] Strides)? PackedRightOperand(LoweringContext ctx, Value b, bool transB, int k, int n, int[] bBatchStrides)
+    {
+        int matrix = k * n, packedMatrix = GemmPacking.PackedBLength(k, n);
+        if (bBatchStrides.Any(s => s % matrix != 0))
+        {
+            return null;
+        }
+
+        ReadOnlySpan<float> source = b.Constant!.Span<float>();
+        int count = source.Length / matrix;
+        var packed = new float[checked(count * packedMatrix)];
+        for (int i = 0; i < count; i++)
+        {
+            GemmPacking.PackB(source.Slice(i * matrix, matrix), transB, k, n, packed.AsSpan(i * packedMatrix, packedMatrix));
+        }
+
+        Value value = ctx.Constant(Tensor.FromFloats([packed.Length], packed), "bPacked");
+        return (value, bBatchStrides.Select(s => s / matrix * packedMatrix).ToArray());
     }
 
     private static (int M, int N, int K) Dimensions(InferenceContext ctx, int[] a, int[] b)
@@ -144,8 +200,11 @@ internal sealed class GemmOperator : IOperator
 /// dropped from the result; batch dimensions broadcast. Lowered onto <see cref="Gemm"/>.
 /// </summary>
 [OnnxOperator("MatMul")]
-internal sealed class MatMulOperator : IOperator
+internal sealed class MatMulOperator : IAcceptsEpilogue
 {
+    /// <summary>Always: batched or not, every product goes through <see cref="Gemm"/>, whose store applies the epilogue.</summary>
+    public bool AcceptsEpilogue(Node node) => true;
+
     public void Infer(InferenceContext ctx)
     {
         ctx.RequireType(0, ElementType.Float32);
@@ -161,7 +220,7 @@ internal sealed class MatMulOperator : IOperator
         if (Shapes.ElementCount(bBatch) == 1)
         {
             // One right-hand matrix: A's batch rows are consecutive, so they form one taller product.
-            GemmOperator.Emit(ctx, a, b, null, y, Shapes.ElementCount(aBatch) * o.M, o.N, o.K, transA: false, transB: false);
+            GemmOperator.Emit(ctx, a, b, null, y, Shapes.ElementCount(aBatch) * o.M, o.N, o.K, transA: false, transB: false, epilogue: ctx.Node.Epilogue);
             return;
         }
 
@@ -169,7 +228,8 @@ internal sealed class MatMulOperator : IOperator
         GemmOperator.Emit(ctx, a, b, null, y, o.M, o.N, o.K, transA: false, transB: false,
             batchShape: layout.Shape,
             aBatchStrides: layout.Strides[0].Select(s => s * o.M * o.K).ToArray(),
-            bBatchStrides: layout.Strides[1].Select(s => s * o.K * o.N).ToArray());
+            bBatchStrides: layout.Strides[1].Select(s => s * o.K * o.N).ToArray(),
+            epilogue: ctx.Node.Epilogue);
     }
 
     public long CountMacs(Node node) => (long)node.Outputs[0].ElementCount * node.Inputs[0]!.KnownShape[^1];

@@ -1,33 +1,31 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-
 namespace ModelSdk.Runtime.Kernels;
 
 /// <summary>
-/// Matrix multiplication <c>y = alpha · op(a) · op(b) + beta · c</c> (float32), where <c>op</c>
-/// optionally transposes. One call multiplies a batch of matrices whose batch dimensions follow
-/// NumPy broadcasting (MatMul), or a single pair (Gemm, where <c>c</c> is a bias
-/// broadcast to <c>[m, n]</c>). Matrices are dense and row-major.
+/// Matrix multiplication <c>y = act(alpha · op(a) · op(b) + beta · c + residual)</c> (float32), where
+/// <c>op</c> optionally transposes. One call multiplies a batch of matrices whose batch dimensions follow
+/// NumPy broadcasting (MatMul), or a single pair (Gemm, where <c>c</c> is a bias broadcast to
+/// <c>[m, n]</c>). Matrices are dense and row-major; a constant <c>b</c> usually comes pre-packed in the
+/// layout of <see cref="GemmPacking"/>.
 /// </summary>
+/// <remarks>
+/// The work is done by register-tiled micro-kernels (6 × 64 with 512-bit vectors, narrower tiles with
+/// 256- or 128-bit ones, chosen at run time) inside a cache-blocked loop nest; products large enough are
+/// split over the worker threads of <c>context</c>. Results do not depend on the thread count or the vector width.
+/// </remarks>
 public static class Gemm
 {
-    // Register tile: MR rows of y by NR columns (two 256-bit vectors), accumulated over a panel of
-    // KC steps of k. A KC × NR strip of b is packed once per panel and reused by every row of a.
-    private const int MR = 4;
-    private const int NR = 16;
-    private const int KC = 256;
-
     /// <summary>Computes every matrix of the batch.</summary>
     /// <param name="a">Left operands: <c>[m, k]</c> each, or <c>[k, m]</c> when <paramref name="transA"/>.</param>
-    /// <param name="b">Right operands: <c>[k, n]</c> each, or <c>[n, k]</c> when <paramref name="transB"/>.</param>
+    /// <param name="b">Right operands: <c>[k, n]</c> each, <c>[n, k]</c> when <paramref name="transB"/>, or <see cref="GemmPacking.PackedBLength"/> elements each in the panel layout when <paramref name="packedB"/>.</param>
     /// <param name="c">Optional bias (empty when absent), element <c>(i, j)</c> at <c>i · cRowStride + j · cColStride</c>; the same for every matrix of the batch.</param>
+    /// <param name="residual">Optional tensor added after the bias (empty when absent), shaped like <paramref name="y"/>.</param>
     /// <param name="y">Results, <c>[batch…, m, n]</c> dense.</param>
     /// <param name="m">Rows of each result.</param>
     /// <param name="n">Columns of each result.</param>
     /// <param name="k">The inner dimension.</param>
     /// <param name="transA">Whether each matrix of <paramref name="a"/> is stored transposed.</param>
-    /// <param name="transB">Whether each matrix of <paramref name="b"/> is stored transposed.</param>
+    /// <param name="transB">Whether each matrix of <paramref name="b"/> is stored transposed (false when <paramref name="packedB"/>).</param>
+    /// <param name="packedB">Whether <paramref name="b"/> is in the panel layout of <see cref="GemmPacking.PackB"/>.</param>
     /// <param name="alpha">Scale of the product.</param>
     /// <param name="beta">Scale of the bias (ignored without one).</param>
     /// <param name="cRowStride">Element stride of <paramref name="c"/> between rows (0 when broadcast over rows).</param>
@@ -35,227 +33,205 @@ public static class Gemm
     /// <param name="batchShape">Collapsed batch shape (at least one dimension; <c>[1]</c> for a single product).</param>
     /// <param name="aBatchStrides">Element stride of <paramref name="a"/> per batch dimension (0 where it is broadcast).</param>
     /// <param name="bBatchStrides">Element stride of <paramref name="b"/> per batch dimension (0 where it is broadcast).</param>
+    /// <param name="activation">Activation applied last.</param>
+    /// <param name="activationAlpha">First parameter of <paramref name="activation"/>.</param>
+    /// <param name="activationBeta">Second parameter of <paramref name="activation"/>.</param>
+    /// <param name="context">The worker threads large products are split over.</param>
     public static void Run(
-        ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, Span<float> y,
-        int m, int n, int k, bool transA, bool transB, float alpha, float beta, int cRowStride, int cColStride,
-        ReadOnlySpan<int> batchShape, ReadOnlySpan<int> aBatchStrides, ReadOnlySpan<int> bBatchStrides)
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, ReadOnlySpan<float> residual, Span<float> y,
+        int m, int n, int k, bool transA, bool transB, bool packedB, float alpha, float beta, int cRowStride, int cColStride,
+        ReadOnlySpan<int> batchShape, ReadOnlySpan<int> aBatchStrides, ReadOnlySpan<int> bBatchStrides,
+        Activation activation, float activationAlpha, float activationBeta, KernelContext context)
     {
-        (int batch, int matrix) = BatchLayout.Check(batchShape, aBatchStrides, bBatchStrides, m, n, k, y.Length);
-
-        Span<int> index = stackalloc int[batchShape.Length];
-        int aOff = 0, bOff = 0;
-        for (int i = 0; i < batch; i++)
+        (int batch, int _) = BatchLayout.Check(batchShape, aBatchStrides, bBatchStrides, m, n, k, y.Length);
+        if (packedB && transB)
         {
-            Multiply(a.Slice(aOff, m * k), transA, b.Slice(bOff, k * n), transB, y.Slice(i * matrix, matrix), m, n, k, alpha, c, cRowStride, cColStride, beta);
-            Odometer.Advance(index, batchShape, aBatchStrides, ref aOff, bBatchStrides, ref bOff);
+            throw new ArgumentException("A packed right operand has no transposed form.");
+        }
+
+        CheckBatchExtent(batchShape, aBatchStrides, (long)m * k, a.Length, "a");
+        CheckBatchExtent(batchShape, bBatchStrides, packedB ? GemmPacking.PackedBLength(k, n) : (long)k * n, b.Length, "b");
+        var epilogue = new GemmEpilogue(alpha, c, cRowStride, cColStride, beta, residual, activation, activationAlpha, activationBeta);
+        epilogue.Check(m, n, y.Length);
+        GemmOperand aLayout = transA ? GemmOperand.Transposed : GemmOperand.RowMajor;
+        GemmOperand bLayout = packedB ? GemmOperand.Packed : transB ? GemmOperand.Transposed : GemmOperand.RowMajor;
+        unsafe
+        {
+            fixed (float* pa = a)
+            fixed (float* pb = b)
+            fixed (float* py = y)
+            fixed (float* pc = epilogue.C)
+            fixed (float* pr = epilogue.Residual)
+            fixed (int* shape = batchShape)
+            fixed (int* aStrides = aBatchStrides)
+            fixed (int* bStrides = bBatchStrides)
+            {
+                GemmProblem problem = Problem(pa, aLayout, pb, bLayout, py, m, n, k, epilogue, pc, pr, SimdWidth.Auto);
+                var walk = new BatchWalk { Shape = shape, AStrides = aStrides, BStrides = bStrides, Rank = batchShape.Length };
+                GemmEngine.RunBatch(problem, batch, walk, context);
+            }
         }
     }
 
-    /// <summary>One product, <c>y[m, n] = alpha · op(a) · op(b) + beta · c</c>; <paramref name="a"/> and <paramref name="b"/> are exactly one matrix each.</summary>
+    /// <summary>One product, <c>y[m, n] = alpha · op(a) · op(b) + beta · c</c>, on the calling thread; <paramref name="a"/> and <paramref name="b"/> are exactly one matrix each.</summary>
     internal static void Multiply(
         ReadOnlySpan<float> a, bool transA, ReadOnlySpan<float> b, bool transB, Span<float> y,
         int m, int n, int k, float alpha, ReadOnlySpan<float> c, int cRowStride, int cColStride, float beta)
+        => Multiply(
+            a, transA ? GemmOperand.Transposed : GemmOperand.RowMajor, b, transB ? GemmOperand.Transposed : GemmOperand.RowMajor, y, m, n, k,
+            new GemmEpilogue(alpha, c, cRowStride, cColStride, beta), null);
+
+    /// <summary>
+    /// One product <c>y[m, n] = act(alpha · op(a) · op(b) + beta · c + residual)</c>, each operand row-major,
+    /// transposed or pre-packed; split over <paramref name="context"/>'s threads when large (null: this thread).
+    /// </summary>
+    /// <remarks>
+    /// The entry point for other kernels. A convolution with constant weights <c>W [outChannels, K]</c>
+    /// packs them at build time with <see cref="GemmPacking.PackA"/> and calls this with
+    /// <c>aLayout = Packed</c> and its im2col (or, for a 1×1 kernel, the input itself) as a row-major
+    /// <c>b [K, spatial]</c>; a per-channel bias is <c>c</c> with <c>cRowStride = 1, cColStride = 0</c>.
+    /// Called from inside a parallel loop's body, the product runs on that thread.
+    /// </remarks>
+    internal static void Multiply(
+        ReadOnlySpan<float> a, GemmOperand aLayout, ReadOnlySpan<float> b, GemmOperand bLayout, Span<float> y,
+        int m, int n, int k, in GemmEpilogue epilogue, KernelContext? context, SimdWidth path = SimdWidth.Auto)
     {
-        if (a.Length != m * k || b.Length != k * n || y.Length != m * n)
+        if (m < 0 || n < 0 || k < 0 || y.Length != checked(m * n)
+            || a.Length != (aLayout == GemmOperand.Packed ? GemmPacking.PackedALength(m, k) : checked(m * k))
+            || b.Length != (bLayout == GemmOperand.Packed ? GemmPacking.PackedBLength(k, n) : checked(k * n)))
         {
             throw new ArgumentException("GEMM operand lengths do not match m, n and k.");
         }
 
-        if (m == 0 || n == 0)
+        epilogue.Check(m, n, y.Length);
+        unsafe
         {
-            return;
-        }
-
-        InitializeWithBias(y, m, n, c, cRowStride, cColStride, beta);
-        if (k == 0)
-        {
-            return;
-        }
-
-        // a(i, p) lives at i · aRowStep + p · aDepthStep, whichever way a is stored.
-        int aRowStep = transA ? 1 : k, aDepthStep = transA ? m : 1;
-        Span<float> packed = stackalloc float[KC * NR];
-        ref float ra = ref MemoryMarshal.GetReference(a);
-        ref float ry = ref MemoryMarshal.GetReference(y);
-        for (int p0 = 0; p0 < k; p0 += KC)
-        {
-            int kc = Math.Min(KC, k - p0);
-            for (int j0 = 0; j0 < n; j0 += NR)
+            fixed (float* pa = a)
+            fixed (float* pb = b)
+            fixed (float* py = y)
+            fixed (float* pc = epilogue.C)
+            fixed (float* pr = epilogue.Residual)
             {
-                int nr = Math.Min(NR, n - j0);
-                PackB(b, transB, n, k, p0, kc, j0, nr, packed);
-                ref float rb = ref MemoryMarshal.GetReference(packed);
-                int i0 = 0;
-                for (; i0 + MR <= m; i0 += MR)
-                {
-                    ref float a0 = ref Unsafe.Add(ref ra, i0 * aRowStep + p0 * aDepthStep);
-                    Tile4(ref a0, aRowStep, aDepthStep, ref rb, kc, ref Unsafe.Add(ref ry, i0 * n + j0), n, nr, alpha);
-                }
-
-                for (; i0 < m; i0++)
-                {
-                    ref float a0 = ref Unsafe.Add(ref ra, i0 * aRowStep + p0 * aDepthStep);
-                    Tile1(ref a0, aDepthStep, ref rb, kc, ref Unsafe.Add(ref ry, i0 * n + j0), nr, alpha);
-                }
+                GemmEngine.Run(Problem(pa, aLayout, pb, bLayout, py, m, n, k, epilogue, pc, pr, path), context);
             }
         }
     }
 
-    private static void InitializeWithBias(Span<float> y, int m, int n, ReadOnlySpan<float> c, int cRowStride, int cColStride, float beta)
-    {
-        // ONNX Runtime skips the bias when beta is 0, so an infinite or NaN bias does not poison the result.
-        if (c.IsEmpty || beta == 0)
+    private static unsafe GemmProblem Problem(
+        float* a, GemmOperand aLayout, float* b, GemmOperand bLayout, float* y, int m, int n, int k,
+        in GemmEpilogue epilogue, float* c, float* residual, SimdWidth path) => new()
         {
-            y.Clear();
-            return;
+            A = a,
+            ALayout = aLayout,
+            Lda = aLayout == GemmOperand.Transposed ? m : k,
+            B = b,
+            BLayout = bLayout,
+            Ldb = bLayout == GemmOperand.Transposed ? k : n,
+            Y = y,
+            Ldy = n,
+            M = m,
+            N = n,
+            K = k,
+            Alpha = epilogue.Alpha,
+            C = epilogue.HasBias ? c : null,
+            CRowStride = epilogue.CRowStride,
+            CColStride = epilogue.CColStride,
+            Beta = epilogue.Beta,
+            Residual = epilogue.Residual.IsEmpty ? null : residual,
+            Activation = epilogue.Activation,
+            ActivationAlpha = epilogue.ActivationAlpha,
+            ActivationBeta = epilogue.ActivationBeta,
+            Path = path,
+        };
+
+    /// <summary>Checks that every matrix of the batch lies inside the operand.</summary>
+    private static void CheckBatchExtent(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, long matrix, int length, string operand)
+    {
+        long last = matrix;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (strides[d] < 0 || shape[d] < 0)
+            {
+                throw new ArgumentException($"Negative batch stride or dimension for operand {operand}.");
+            }
+
+            last += (long)Math.Max(shape[d] - 1, 0) * strides[d];
         }
 
-        if ((long)(m - 1) * cRowStride + (long)(n - 1) * cColStride >= c.Length)
+        if (last > length)
+        {
+            throw new ArgumentException($"GEMM operand {operand} is smaller than its batch layout requires.");
+        }
+    }
+}
+
+/// <summary>
+/// What a GEMM does to each result besides the product: <c>y = act(alpha · product + beta · c + residual)</c>.
+/// The bias <c>c</c> is broadcast through its strides; the residual is shaped like y.
+/// </summary>
+internal readonly ref struct GemmEpilogue
+{
+    /// <summary>The plain product: alpha 1, nothing else (not the zeroed default, whose alpha of 0 would erase it).</summary>
+    public GemmEpilogue()
+        : this(1)
+    {
+    }
+
+    public GemmEpilogue(
+        float alpha = 1, ReadOnlySpan<float> c = default, int cRowStride = 0, int cColStride = 0, float beta = 0,
+        ReadOnlySpan<float> residual = default, Activation activation = Activation.None, float activationAlpha = 0, float activationBeta = 0)
+    {
+        Alpha = alpha;
+        C = c;
+        CRowStride = cRowStride;
+        CColStride = cColStride;
+        Beta = beta;
+        Residual = residual;
+        Activation = activation;
+        ActivationAlpha = activationAlpha;
+        ActivationBeta = activationBeta;
+    }
+
+    public float Alpha { get; }
+
+    public ReadOnlySpan<float> C { get; }
+
+    public int CRowStride { get; }
+
+    public int CColStride { get; }
+
+    public float Beta { get; }
+
+    public ReadOnlySpan<float> Residual { get; }
+
+    public Activation Activation { get; }
+
+    public float ActivationAlpha { get; }
+
+    public float ActivationBeta { get; }
+
+    /// <summary>
+    /// Whether the bias takes part: ONNX Runtime skips it when beta is 0, so an infinite or NaN bias does
+    /// not poison the result.
+    /// </summary>
+    public bool HasBias => !C.IsEmpty && Beta != 0;
+
+    /// <summary>Checks the bias and residual against an <c>[m, n]</c> result (of a batch of <paramref name="outputLength"/> elements).</summary>
+    public void Check(int m, int n, int outputLength)
+    {
+        if (HasBias && (CRowStride < 0 || CColStride < 0 || (m > 0 && n > 0 && (long)(m - 1) * CRowStride + (long)(n - 1) * CColStride >= C.Length)))
         {
             throw new ArgumentException("The bias is smaller than its strides require.");
         }
 
-        for (int i = 0; i < m; i++)
+        if (!Residual.IsEmpty && Residual.Length != outputLength)
         {
-            Span<float> row = y.Slice(i * n, n);
-            ReadOnlySpan<float> cRow = c.Slice(i * cRowStride);
-            if (cColStride == 0)
-            {
-                row.Fill(beta * cRow[0]);
-            }
-            else if (cColStride == 1)
-            {
-                Scale(cRow.Slice(0, n), beta, row);
-            }
-            else
-            {
-                for (int j = 0; j < n; j++)
-                {
-                    row[j] = beta * cRow[j * cColStride];
-                }
-            }
-        }
-    }
-
-    private static void Scale(ReadOnlySpan<float> x, float factor, Span<float> y)
-    {
-        int i = 0;
-        var f = Vector256.Create(factor);
-        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-        {
-            (Vector256.Create(x.Slice(i, Vector256<float>.Count)) * f).CopyTo(y.Slice(i));
+            throw new ArgumentException("The residual must have the shape of the result.");
         }
 
-        for (; i < x.Length; i++)
+        if ((uint)Activation > (uint)Activation.GeluTanh)
         {
-            y[i] = factor * x[i];
-        }
-    }
-
-    /// <summary>Copies <c>op(b)[p0 .. p0+kc, j0 .. j0+nr]</c> into <paramref name="packed"/> as kc rows of NR, zero-padding columns past nr.</summary>
-    private static void PackB(ReadOnlySpan<float> b, bool transB, int n, int k, int p0, int kc, int j0, int nr, Span<float> packed)
-    {
-        if (nr < NR)
-        {
-            packed.Slice(0, kc * NR).Clear();
-        }
-
-        if (!transB)
-        {
-            for (int p = 0; p < kc; p++)
-            {
-                b.Slice((p0 + p) * n + j0, nr).CopyTo(packed.Slice(p * NR));
-            }
-
-            return;
-        }
-
-        // b is [n, k]: walk each source row once, scattering it down one packed column.
-        for (int j = 0; j < nr; j++)
-        {
-            ReadOnlySpan<float> row = b.Slice((j0 + j) * k + p0, kc);
-            for (int p = 0; p < kc; p++)
-            {
-                packed[p * NR + j] = row[p];
-            }
-        }
-    }
-
-    /// <summary>y[0..4, 0..nr] += alpha · a[0..4, 0..kc] · packed[0..kc, 0..NR].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4(ref float a, int aRowStep, int aDepthStep, ref float packed, int kc, ref float y, int ldy, int nr, float alpha)
-    {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        ref float a1 = ref Unsafe.Add(ref a, aRowStep);
-        ref float a2 = ref Unsafe.Add(ref a, 2 * aRowStep);
-        ref float a3 = ref Unsafe.Add(ref a, 3 * aRowStep);
-        for (int p = 0; p < kc; p++)
-        {
-            Vector256<float> b0 = Vector256.LoadUnsafe(ref packed);
-            Vector256<float> b1 = Vector256.LoadUnsafe(ref packed, 8);
-            Vector256<float> x = Vector256.Create(a);
-            c00 = Vector256.MultiplyAddEstimate(x, b0, c00);
-            c01 = Vector256.MultiplyAddEstimate(x, b1, c01);
-            x = Vector256.Create(a1);
-            c10 = Vector256.MultiplyAddEstimate(x, b0, c10);
-            c11 = Vector256.MultiplyAddEstimate(x, b1, c11);
-            x = Vector256.Create(a2);
-            c20 = Vector256.MultiplyAddEstimate(x, b0, c20);
-            c21 = Vector256.MultiplyAddEstimate(x, b1, c21);
-            x = Vector256.Create(a3);
-            c30 = Vector256.MultiplyAddEstimate(x, b0, c30);
-            c31 = Vector256.MultiplyAddEstimate(x, b1, c31);
-            packed = ref Unsafe.Add(ref packed, NR);
-            a = ref Unsafe.Add(ref a, aDepthStep);
-            a1 = ref Unsafe.Add(ref a1, aDepthStep);
-            a2 = ref Unsafe.Add(ref a2, aDepthStep);
-            a3 = ref Unsafe.Add(ref a3, aDepthStep);
-        }
-
-        Store(ref y, c00, c01, nr, alpha);
-        Store(ref Unsafe.Add(ref y, ldy), c10, c11, nr, alpha);
-        Store(ref Unsafe.Add(ref y, 2 * ldy), c20, c21, nr, alpha);
-        Store(ref Unsafe.Add(ref y, 3 * ldy), c30, c31, nr, alpha);
-    }
-
-    /// <summary>y[0, 0..nr] += alpha · a[0, 0..kc] · packed[0..kc, 0..NR].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile1(ref float a, int aDepthStep, ref float packed, int kc, ref float y, int nr, float alpha)
-    {
-        Vector256<float> c0 = default, c1 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            Vector256<float> x = Vector256.Create(a);
-            c0 = Vector256.MultiplyAddEstimate(x, Vector256.LoadUnsafe(ref packed), c0);
-            c1 = Vector256.MultiplyAddEstimate(x, Vector256.LoadUnsafe(ref packed, 8), c1);
-            packed = ref Unsafe.Add(ref packed, NR);
-            a = ref Unsafe.Add(ref a, aDepthStep);
-        }
-
-        Store(ref y, c0, c1, nr, alpha);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref float y, Vector256<float> lo, Vector256<float> hi, int nr, float alpha)
-    {
-        var scale = Vector256.Create(alpha);
-        lo *= scale;
-        hi *= scale;
-        if (nr == NR)
-        {
-            (Vector256.LoadUnsafe(ref y) + lo).StoreUnsafe(ref y);
-            (Vector256.LoadUnsafe(ref y, 8) + hi).StoreUnsafe(ref y, 8);
-            return;
-        }
-
-        // A ragged last strip: the padded columns hold zeros and are not written back.
-        Span<float> tile = stackalloc float[NR];
-        lo.CopyTo(tile);
-        hi.CopyTo(tile.Slice(8));
-        for (int j = 0; j < nr; j++)
-        {
-            Unsafe.Add(ref y, j) += tile[j];
+            throw new ArgumentOutOfRangeException(nameof(Activation));
         }
     }
 }

@@ -7,9 +7,10 @@ internal static class LinearBindings
     [KernelBinding(nameof(Gemm))]
     private static void RunGemm(StepContext s)
         => Gemm.Run(
-            s.In<float>("a"), s.In<float>("b"), s.In<float>("c"), s.Out<float>("y"),
-            s.Int("m"), s.Int("n"), s.Int("k"), s.Bool("transA"), s.Bool("transB"), s.Float("alpha"), s.Float("beta"),
-            s.Int("cRowStride"), s.Int("cColStride"), s.Ints("batchShape"), s.Ints("aBatchStrides"), s.Ints("bBatchStrides"));
+            s.In<float>("a"), s.In<float>("b"), s.In<float>("c"), s.In<float>("residual"), s.Out<float>("y"),
+            s.Int("m"), s.Int("n"), s.Int("k"), s.Bool("transA"), s.Bool("transB"), s.Bool("packedB"), s.Float("alpha"), s.Float("beta"),
+            s.Int("cRowStride"), s.Int("cColStride"), s.Ints("batchShape"), s.Ints("aBatchStrides"), s.Ints("bBatchStrides"),
+            s.Enum<Activation>("activation"), s.Float("activationAlpha"), s.Float("activationBeta"), s.KernelContext);
 
     [KernelBinding(nameof(Conv))]
     private static void RunConv(StepContext s)

@@ -1,0 +1,515 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelSdk.Runtime.Kernels;
+
+/// <summary>How a GEMM operand is stored.</summary>
+internal enum GemmOperand
+{
+    /// <summary>Row-major <c>[rows, cols]</c> of <c>op(X)</c>, with a leading dimension.</summary>
+    RowMajor,
+    /// <summary>Stored transposed: <c>op(X)(i, j)</c> at <c>j · ld + i</c>.</summary>
+    Transposed,
+    /// <summary>In the panel layout of <see cref="GemmPacking"/> (no leading dimension).</summary>
+    Packed,
+}
+
+/// <summary>
+/// One float32 product <c>y = act(alpha · op(A) · op(B) + beta · C + residual)</c>, described with raw
+/// pointers so that it can be handed to worker threads. Pointers stay valid for the call (pinned spans).
+/// </summary>
+internal unsafe struct GemmProblem
+{
+    public float* A;
+    public nint Lda;
+    public GemmOperand ALayout;
+    public float* B;
+    public nint Ldb;
+    public GemmOperand BLayout;
+    public float* Y;
+    public nint Ldy;
+    public int M;
+    public int N;
+    public int K;
+    public float Alpha;
+
+    /// <summary>Bias, element (i, j) at <c>i · CRowStride + j · CColStride</c>; null when absent.</summary>
+    public float* C;
+    public nint CRowStride;
+    public nint CColStride;
+    public float Beta;
+
+    /// <summary>Added after the bias, element (i, j) at <c>i · Ldy + j</c> like y; null when absent.</summary>
+    public float* Residual;
+    public Activation Activation;
+    public float ActivationAlpha;
+    public float ActivationBeta;
+    public SimdWidth Path;
+
+    public readonly bool HasEpilogue => Alpha != 1 || C != null || Residual != null || Activation != Activation.None;
+}
+
+/// <summary>
+/// The blocked float32 GEMM: cache blocking around the register-tiled <see cref="GemmMicroKernel"/>,
+/// packing of operands into scratch where they are reused, the fused epilogue, and the split of large
+/// products over the worker threads.
+/// </summary>
+/// <remarks>
+/// Loop nest (after Goto/BLIS): column blocks of <see cref="NC"/> → depth blocks of <see cref="KC"/> (B's
+/// <c>KC × NC</c> block, packed or pre-packed, stays in L2) → row blocks of <see cref="MC"/> (A packed into
+/// <c>MC × KC</c> panels, in L2) → 64-column panels of B (one <c>KC × 64</c> micro-panel, in L1) → 6-row
+/// panels of A → micro-kernel. Sums are kept in y between depth blocks; after the last one the epilogue
+/// (scale, bias, residual, activation) runs over the tile while it is still in L1.
+/// </remarks>
+internal static unsafe class GemmEngine
+{
+    /// <summary>Rows of the register tile (= <see cref="GemmPacking.PanelRows"/>).</summary>
+    public const int MR = GemmPacking.PanelRows;
+
+    /// <summary>Columns of a B panel (= <see cref="GemmPacking.PanelColumns"/>).</summary>
+    public const int NR = GemmPacking.PanelColumns;
+
+    /// <summary>Depth of a block: a <c>KC × 64</c> micro-panel of B (64 KB) streams from L2 through L1 once per 6-row panel of A.</summary>
+    public const int KC = 256;
+
+    /// <summary>Rows of a packed A block (<c>MC × KC</c> floats, 120 KB, stays in L2).</summary>
+    public const int MC = 120;
+
+    /// <summary>Columns of a B block packed at run time (<c>KC × NC</c> floats, 512 KB, in L2).</summary>
+    public const int NC = 512;
+
+    /// <summary>Products below this many multiply-adds run on the calling thread: a parallel loop costs a few microseconds.</summary>
+    public const long ParallelMacs = 1L << 16;
+
+    /// <summary>The least work worth one parallel item.</summary>
+    public const long ItemMacs = 1L << 15;
+
+    private const int ScratchFloats = MC * KC + KC * NC + MR * NR + 16;
+
+    [ThreadStatic]
+    private static float[]? t_scratch;
+
+    /// <summary>The width <paramref name="path"/> means on this thread (tests force narrower ones through <see cref="Simd.Forced"/>).</summary>
+    public static SimdWidth Resolve(SimdWidth path) => path != SimdWidth.Auto ? path : Simd.Width;
+
+    /// <summary>Computes one product, split over <paramref name="context"/>'s threads when it is large enough.</summary>
+    public static void Run(in GemmProblem problem, KernelContext? context)
+    {
+        var batch = default(BatchWalk);
+        RunBatch(problem, 1, batch, context);
+    }
+
+    /// <summary>
+    /// Computes <paramref name="count"/> products: product <c>t</c> reads A and B at the offsets <paramref name="walk"/>
+    /// gives and writes y (and reads the residual) at <c>t · M · N</c>.
+    /// </summary>
+    public static void RunBatch(in GemmProblem problem, int count, in BatchWalk walk, KernelContext? context)
+    {
+        if (problem.M == 0 || problem.N == 0 || count == 0)
+        {
+            return;
+        }
+
+        GemmProblem p = problem;
+        p.Path = Resolve(p.Path);
+        long macs = (long)count * p.M * p.N * Math.Max(p.K, 1);
+        WorkerPool? pool = context?.Workers;
+        if (pool is null || pool.ThreadCount == 1 || macs < ParallelMacs)
+        {
+            for (int t = 0; t < count; t++)
+            {
+                GemmProblem q = walk.At(p, t);
+                Compute(q, 0, q.M, 0, q.N);
+            }
+
+            return;
+        }
+
+        int rowPanels = (p.M + MR - 1) / MR, colPanels = (p.N + NR - 1) / NR;
+        int items = pool.Chunks(macs, ItemMacs);
+        int perProduct = Math.Max(1, items / count);
+        (int mItems, int nItems) = Split(p, rowPanels, colPanels, perProduct);
+        var state = new ParallelState
+        {
+            Problem = p,
+            Walk = walk,
+            MItems = mItems,
+            NItems = nItems,
+            RowPanels = rowPanels,
+            ColPanels = colPanels,
+        };
+        pool.For(count * mItems * nItems, &RunItem, &state);
+    }
+
+    /// <summary>How to cut one product into <paramref name="items"/> rectangles of whole panels.</summary>
+    private static (int MItems, int NItems) Split(in GemmProblem p, int rowPanels, int colPanels, int items)
+    {
+        if (items <= 1)
+        {
+            return (1, 1);
+        }
+
+        // Rows first where B needs no packing (pre-packed, or read in place): the items then share nothing
+        // and each packs only its own rows of A. Otherwise columns, so each item packs only its part of B.
+        bool bShared = p.BLayout == GemmOperand.Packed;
+        if (rowPanels >= items && (bShared || colPanels < items))
+        {
+            return (items, 1);
+        }
+
+        if (colPanels >= items)
+        {
+            return (1, items);
+        }
+
+        return (Math.Min(rowPanels, (items + colPanels - 1) / colPanels), colPanels);
+    }
+
+    private static void RunItem(void* state, int index)
+    {
+        ref ParallelState s = ref Unsafe.AsRef<ParallelState>(state);
+        int perProduct = s.MItems * s.NItems;
+        int product = index / perProduct, rest = index % perProduct;
+        int mi = rest / s.NItems, ni = rest % s.NItems;
+        GemmProblem q = s.Walk.At(s.Problem, product);
+        int i0 = (int)((long)mi * s.RowPanels / s.MItems) * MR, i1 = Math.Min(q.M, (int)((long)(mi + 1) * s.RowPanels / s.MItems) * MR);
+        int j0 = (int)((long)ni * s.ColPanels / s.NItems) * NR, j1 = Math.Min(q.N, (int)((long)(ni + 1) * s.ColPanels / s.NItems) * NR);
+        if (i0 < i1 && j0 < j1)
+        {
+            Compute(q, i0, i1, j0, j1);
+        }
+    }
+
+    /// <summary>
+    /// Computes rows <c>[i0, i1)</c> and columns <c>[j0, j1)</c> of y on this thread; <paramref name="i0"/> is a
+    /// multiple of <see cref="MR"/> and <paramref name="j0"/> of <see cref="NR"/>, so packed panels line up.
+    /// </summary>
+    public static void Compute(in GemmProblem p, int i0, int i1, int j0, int j1)
+    {
+        int k = p.K;
+        if (k == 0)
+        {
+            for (int i = i0; i < i1; i++)
+            {
+                new Span<float>(p.Y + i * p.Ldy + j0, j1 - j0).Clear();
+            }
+
+            if (p.HasEpilogue)
+            {
+                Epilogue(p, i0, i1 - i0, j0, j1 - j0);
+            }
+
+            return;
+        }
+
+        float* scratch = Scratch();
+        float* aPack = scratch, bPack = scratch + MC * KC, tile = bPack + KC * NC;
+
+        // B is packed only when row panels reuse it; a single row panel reads a row-major B in place.
+        bool bInPlace = p.BLayout == GemmOperand.RowMajor && i1 - i0 <= MR;
+        bool packB = p.BLayout != GemmOperand.Packed && !bInPlace;
+        bool epilogue = p.HasEpilogue;
+        for (int jc = j0; jc < j1; jc += NC)
+        {
+            int nc = Math.Min(NC, j1 - jc);
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                bool accumulate = pc > 0, last = pc + kc == k;
+                if (packB)
+                {
+                    bool transposed = p.BLayout == GemmOperand.Transposed;
+                    for (int jr = jc; jr < jc + nc; jr += NR)
+                    {
+                        GemmPacking.PackBPanel(p.B, p.Ldb, transposed, pc, kc, jr, Math.Min(NR, p.N - jr), bPack + (nint)(jr - jc) * kc);
+                    }
+                }
+
+                for (int ic = i0; ic < i1; ic += MC)
+                {
+                    int mc = Math.Min(MC, i1 - ic);
+                    bool aInPlace = p.ALayout == GemmOperand.Packed
+                        || (mc == 1 && (p.ALayout == GemmOperand.RowMajor || p.Lda == 1));
+                    if (!aInPlace)
+                    {
+                        for (int ir = ic; ir < ic + mc; ir += MR)
+                        {
+                            GemmPacking.PackAPanel(p.A, p.Lda, p.ALayout == GemmOperand.Transposed, ir, Math.Min(MR, ic + mc - ir), pc, kc, aPack + (nint)(ir - ic) * kc);
+                        }
+                    }
+
+                    for (int jr = jc; jr < jc + nc; jr += NR)
+                    {
+                        int nr = Math.Min(NR, p.N - jr), w = GemmPacking.PanelWidth(nr);
+                        float* b;
+                        nint ldb;
+                        if (p.BLayout == GemmOperand.Packed)
+                        {
+                            b = p.B + (nint)jr * k + (nint)pc * w;
+                            ldb = w;
+                        }
+                        else if (packB)
+                        {
+                            b = bPack + (nint)(jr - jc) * kc;
+                            ldb = w;
+                        }
+                        else if (nr == w)
+                        {
+                            b = p.B + pc * p.Ldb + jr;
+                            ldb = p.Ldb;
+                        }
+                        else
+                        {
+                            // A ragged last panel read in place would run past the row: pad a copy.
+                            GemmPacking.PackBPanel(p.B, p.Ldb, false, pc, kc, jr, nr, bPack);
+                            b = bPack;
+                            ldb = w;
+                        }
+
+                        for (int ir = ic; ir < ic + mc; ir += MR)
+                        {
+                            int mr = Math.Min(MR, ic + mc - ir);
+                            float* a = p.ALayout == GemmOperand.Packed ? p.A + (nint)ir * k + (nint)pc * mr
+                                : aInPlace ? p.A + (p.ALayout == GemmOperand.RowMajor ? ir * p.Lda + pc : pc * p.Lda + ir)
+                                : aPack + (nint)(ir - ic) * kc;
+                            float* y = p.Y + ir * p.Ldy + jr;
+                            if (nr == w)
+                            {
+                                GemmMicroKernel.Tile(p.Path, mr, w, a, b, ldb, kc, y, p.Ldy, accumulate);
+                            }
+                            else
+                            {
+                                // Padded columns must not be written: compute into a tile and copy the real ones.
+                                GemmMicroKernel.Tile(p.Path, mr, w, a, b, ldb, kc, tile, w, false);
+                                StoreRagged(tile, w, y, p.Ldy, mr, nr, accumulate);
+                            }
+
+                            if (last && epilogue)
+                            {
+                                Epilogue(p, ir, mr, jr, nr);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void StoreRagged(float* tile, int w, float* y, nint ldy, int mr, int nr, bool accumulate)
+    {
+        for (int r = 0; r < mr; r++)
+        {
+            float* src = tile + r * w, dst = y + r * ldy;
+            for (int j = 0; j < nr; j++)
+            {
+                dst[j] = accumulate ? dst[j] + src[j] : src[j];
+            }
+        }
+    }
+
+    /// <summary>Applies scale, bias, residual and activation to rows <c>[i, i+mr)</c>, columns <c>[j, j+nr)</c> of y.</summary>
+    private static void Epilogue(in GemmProblem p, int i, int mr, int j, int nr)
+    {
+        for (int r = i; r < i + mr; r++)
+        {
+            float* y = p.Y + r * p.Ldy + j;
+            float* c = p.C == null ? null : p.C + r * p.CRowStride + j * p.CColStride;
+            float* residual = p.Residual == null ? null : p.Residual + r * p.Ldy + j;
+            switch (p.Path)
+            {
+                case SimdWidth.W512:
+                    EpilogueRow<Vector512<float>, Simd512>(p, y, c, residual, nr);
+                    break;
+                case SimdWidth.W256:
+                    EpilogueRow<Vector256<float>, Simd256>(p, y, c, residual, nr);
+                    break;
+                default:
+                    EpilogueRow<Vector128<float>, Simd128>(p, y, c, residual, nr);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>y = act(alpha · y + beta · c + residual)</c> over one row segment: whole vectors, then the ragged end
+    /// through one zero-padded vector, so every element takes the same (vector) arithmetic.
+    /// </summary>
+    private static void EpilogueRow<TV, TS>(in GemmProblem p, float* y, float* c, float* residual, int count)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        int width = TS.Count, j = 0;
+        for (; j + width <= count; j += width)
+        {
+            TV v = Combine<TV, TS>(p, TS.Load(ref *y, (nuint)j), c, residual, j);
+            TS.Store(Activate<TV, TS>(p.Activation, v, p.ActivationAlpha, p.ActivationBeta), ref *y, (nuint)j);
+        }
+
+        if (j < count)
+        {
+            int rest = count - j;
+            float* lane = stackalloc float[48];
+            new Span<float>(lane, 48).Clear();
+            new ReadOnlySpan<float>(y + j, rest).CopyTo(new Span<float>(lane, rest));
+            TV v = TS.Load(ref *lane, 0);
+            float* cLanes = null, rLanes = null;
+            if (c != null && p.CColStride != 0)
+            {
+                cLanes = lane + 16;
+                for (int t = 0; t < rest; t++)
+                {
+                    cLanes[t] = c[(j + t) * p.CColStride];
+                }
+            }
+
+            if (residual != null)
+            {
+                rLanes = lane + 32;
+                new ReadOnlySpan<float>(residual + j, rest).CopyTo(new Span<float>(rLanes, rest));
+            }
+
+            // The gathered lanes start at 0, so the bias's column stride becomes 1 there.
+            GemmProblem q = p;
+            q.CColStride = cLanes == null ? 0 : 1;
+            v = Combine<TV, TS>(q, v, cLanes != null ? cLanes : c, rLanes, 0);
+            TS.Store(Activate<TV, TS>(p.Activation, v, p.ActivationAlpha, p.ActivationBeta), ref *lane, 0);
+            new ReadOnlySpan<float>(lane, rest).CopyTo(new Span<float>(y + j, rest));
+        }
+    }
+
+    /// <summary><c>alpha · v + beta · c + residual</c> for the vector starting at column <paramref name="j"/> of the segment.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Combine<TV, TS>(in GemmProblem p, TV v, float* c, float* residual, int j)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        if (p.Alpha != 1)
+        {
+            v = TS.Multiply(v, TS.Create(p.Alpha));
+        }
+
+        if (c != null)
+        {
+            v = p.CColStride == 0
+                ? TS.Add(v, TS.Create(p.Beta * c[0]))
+                : TS.Add(v, TS.Multiply(GatherBias<TV, TS>(c, p.CColStride, j), TS.Create(p.Beta)));
+        }
+
+        return residual != null ? TS.Add(v, TS.Load(ref *residual, (nuint)j)) : v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV GatherBias<TV, TS>(float* c, nint stride, int j)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        if (stride == 1)
+        {
+            return TS.Load(ref *c, (nuint)j);
+        }
+
+        float* lanes = stackalloc float[16];
+        for (int t = 0; t < TS.Count; t++)
+        {
+            lanes[t] = c[(j + t) * stride];
+        }
+
+        return TS.Load(ref *lanes, 0);
+    }
+
+    /// <summary>The activation on one vector (the <see cref="Activation"/> formulas, with <see cref="FastMath"/> for the transcendental ones).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Activate<TV, TS>(Activation activation, TV v, float alpha, float beta)
+        where TV : struct
+        where TS : struct, ISimd<TV>
+    {
+        switch (activation)
+        {
+            case Activation.None:
+                return v;
+            case Activation.Relu:
+                // Max keeps NaN, as ONNX Runtime's Relu does.
+                return TS.Max(v, TS.Create(0));
+            case Activation.LeakyRelu:
+                return TS.Select(TS.GreaterThanOrEqual(v, TS.Create(0)), v, TS.Multiply(v, TS.Create(alpha)));
+            case Activation.Clip:
+                return TS.Min(TS.Max(v, TS.Create(alpha)), TS.Create(beta));
+            case Activation.Sigmoid:
+                return FastMath.Sigmoid<TV, TS>(v);
+            case Activation.Tanh:
+                return FastMath.Tanh<TV, TS>(v);
+            case Activation.HardSigmoid:
+                return TS.Max(TS.Create(0), TS.Min(TS.Create(1), TS.MultiplyAdd(v, TS.Create(alpha), TS.Create(beta))));
+            case Activation.HardSwish:
+                return TS.Multiply(v, TS.Max(TS.Create(0), TS.Min(TS.Create(1), TS.MultiplyAdd(v, TS.Create(1f / 6), TS.Create(0.5f)))));
+            case Activation.Gelu:
+                return FastMath.Gelu<TV, TS>(v);
+            case Activation.GeluTanh:
+                return FastMath.GeluTanh<TV, TS>(v);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(activation));
+        }
+    }
+
+    private static float* Scratch()
+    {
+        // One buffer per thread, allocated on its first product and kept: later products allocate nothing.
+        float[] buffer = t_scratch ??= GC.AllocateUninitializedArray<float>(ScratchFloats, pinned: true);
+        nuint start = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        return (float*)((start + 63) & ~(nuint)63);
+    }
+
+    private struct ParallelState
+    {
+        public GemmProblem Problem;
+        public BatchWalk Walk;
+        public int MItems;
+        public int NItems;
+        public int RowPanels;
+        public int ColPanels;
+    }
+}
+
+/// <summary>
+/// Where product <c>t</c> of a batch finds its operands: batch index <c>t</c> in row-major order over
+/// <see cref="Shape"/>, with element strides per dimension for A and B. The default walks one product.
+/// </summary>
+internal unsafe struct BatchWalk
+{
+    public int* Shape;
+    public int* AStrides;
+    public int* BStrides;
+    public int Rank;
+
+    /// <summary>The problem of product <paramref name="t"/>.</summary>
+    public readonly GemmProblem At(in GemmProblem p, int t)
+    {
+        GemmProblem q = p;
+        if (t == 0)
+        {
+            return q;
+        }
+
+        long aOffset = 0, bOffset = 0;
+        int rest = t;
+        for (int d = Rank - 1; d >= 0; d--)
+        {
+            int index = rest % Shape[d];
+            rest /= Shape[d];
+            aOffset += (long)index * AStrides[d];
+            bOffset += (long)index * BStrides[d];
+        }
+
+        long yOffset = (long)t * p.M * p.N;
+        q.A += aOffset;
+        q.B += bOffset;
+        q.Y += yOffset;
+        if (q.Residual != null)
+        {
+            q.Residual += yOffset;
+        }
+
+        return q;
+    }
+}

@@ -1,0 +1,262 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelSdk.Runtime.Kernels;
+
+/// <summary>A count known when the JIT specialises a generic micro-kernel (rows or column vectors of a tile).</summary>
+internal interface IGemmCount
+{
+    static abstract int Value { get; }
+}
+
+internal struct GemmCount1 : IGemmCount
+{
+    public static int Value => 1;
+}
+
+internal struct GemmCount2 : IGemmCount
+{
+    public static int Value => 2;
+}
+
+internal struct GemmCount3 : IGemmCount
+{
+    public static int Value => 3;
+}
+
+internal struct GemmCount4 : IGemmCount
+{
+    public static int Value => 4;
+}
+
+internal struct GemmCount5 : IGemmCount
+{
+    public static int Value => 5;
+}
+
+internal struct GemmCount6 : IGemmCount
+{
+    public static int Value => 6;
+}
+
+/// <summary>
+/// The register-blocked float32 GEMM micro-kernels: a tile of up to 6 rows × 4 vectors of <c>y</c> held in
+/// registers (24 accumulators at 512 bits) over <c>kc</c> steps of the inner dimension.
+/// </summary>
+/// <remarks>
+/// The left operand is a packed micro-panel: element (r, p) at <c>a[p · rows + r]</c>, so each step broadcasts
+/// <c>rows</c> consecutive floats. The right operand is a micro-panel of B whose row p starts at
+/// <c>b + p · ldb</c> (the panel width when B is packed, its row stride when it is read in place). Each
+/// accumulator sums its products in order of p with fused multiply-adds, whatever the vector width, so every
+/// path and every split of the work over threads gives bit-identical results.
+/// </remarks>
+internal static unsafe class GemmMicroKernel
+{
+    /// <summary>Computes a tile of <paramref name="mr"/> rows by <paramref name="width"/> columns (a multiple of 16) into <paramref name="y"/>, overwriting or adding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Tile(SimdWidth path, int mr, int width, float* a, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+    {
+        switch (path)
+        {
+            case SimdWidth.W512:
+                switch (width >> 4)
+                {
+                    case 1:
+                        Rows<Simd512, Vector512<float>, GemmCount1>(mr, a, b, ldb, kc, y, ldy, accumulate);
+                        return;
+                    case 2:
+                        Rows<Simd512, Vector512<float>, GemmCount2>(mr, a, b, ldb, kc, y, ldy, accumulate);
+                        return;
+                    case 3:
+                        Rows<Simd512, Vector512<float>, GemmCount3>(mr, a, b, ldb, kc, y, ldy, accumulate);
+                        return;
+                    case 4:
+                        Rows<Simd512, Vector512<float>, GemmCount4>(mr, a, b, ldb, kc, y, ldy, accumulate);
+                        return;
+                    default:
+                        throw new ArgumentOutOfRangeException(nameof(width));
+                }
+
+            case SimdWidth.W256:
+                // Two vectors per tile keep 12 accumulators within AVX2's 16 registers; the tile walks the panel in strips.
+                for (int s = 0; s < width; s += 16)
+                {
+                    Rows<Simd256, Vector256<float>, GemmCount2>(mr, a, b + s, ldb, kc, y + s, ldy, accumulate);
+                }
+
+                return;
+            default:
+                for (int s = 0; s < width; s += 8)
+                {
+                    Rows<Simd128, Vector128<float>, GemmCount2>(mr, a, b + s, ldb, kc, y + s, ldy, accumulate);
+                }
+
+                return;
+        }
+    }
+
+    private static void Rows<TS, TV, TC>(int mr, float* a, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TC : struct, IGemmCount
+    {
+        switch (mr)
+        {
+            case 1:
+                Kernel<TS, TV, GemmCount1, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                return;
+            case 2:
+                Kernel<TS, TV, GemmCount2, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                return;
+            case 3:
+                Kernel<TS, TV, GemmCount3, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                return;
+            case 4:
+                Kernel<TS, TV, GemmCount4, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                return;
+            case 5:
+                Kernel<TS, TV, GemmCount5, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                return;
+            case 6:
+                Kernel<TS, TV, GemmCount6, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                return;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(mr));
+        }
+    }
+
+    /// <summary>y[0..TR, 0..TC·width] (+)= a[0..TR, 0..kc] · b[0..kc, 0..TC·width].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel<TS, TV, TR, TC>(float* a, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TR : struct, IGemmCount
+        where TC : struct, IGemmCount
+    {
+        // The counts are constants of each instantiation: the JIT drops the branches and dead accumulators.
+        int w = TS.Count;
+        TV c00 = default; TV c01 = default; TV c02 = default; TV c03 = default;
+        TV c10 = default; TV c11 = default; TV c12 = default; TV c13 = default;
+        TV c20 = default; TV c21 = default; TV c22 = default; TV c23 = default;
+        TV c30 = default; TV c31 = default; TV c32 = default; TV c33 = default;
+        TV c40 = default; TV c41 = default; TV c42 = default; TV c43 = default;
+        TV c50 = default; TV c51 = default; TV c52 = default; TV c53 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            TV b0 = TS.Load(ref *b, 0);
+            TV b1 = TC.Value > 1 ? TS.Load(ref *b, (nuint)w) : default;
+            TV b2 = TC.Value > 2 ? TS.Load(ref *b, (nuint)(2 * w)) : default;
+            TV b3 = TC.Value > 3 ? TS.Load(ref *b, (nuint)(3 * w)) : default;
+            TV x = TS.Create(a[0]);
+            c00 = TS.MultiplyAdd(x, b0, c00);
+            if (TC.Value > 1) c01 = TS.MultiplyAdd(x, b1, c01);
+            if (TC.Value > 2) c02 = TS.MultiplyAdd(x, b2, c02);
+            if (TC.Value > 3) c03 = TS.MultiplyAdd(x, b3, c03);
+            if (TR.Value > 1)
+            {
+                x = TS.Create(a[1]);
+                c10 = TS.MultiplyAdd(x, b0, c10);
+                if (TC.Value > 1) c11 = TS.MultiplyAdd(x, b1, c11);
+                if (TC.Value > 2) c12 = TS.MultiplyAdd(x, b2, c12);
+                if (TC.Value > 3) c13 = TS.MultiplyAdd(x, b3, c13);
+            }
+
+            if (TR.Value > 2)
+            {
+                x = TS.Create(a[2]);
+                c20 = TS.MultiplyAdd(x, b0, c20);
+                if (TC.Value > 1) c21 = TS.MultiplyAdd(x, b1, c21);
+                if (TC.Value > 2) c22 = TS.MultiplyAdd(x, b2, c22);
+                if (TC.Value > 3) c23 = TS.MultiplyAdd(x, b3, c23);
+            }
+
+            if (TR.Value > 3)
+            {
+                x = TS.Create(a[3]);
+                c30 = TS.MultiplyAdd(x, b0, c30);
+                if (TC.Value > 1) c31 = TS.MultiplyAdd(x, b1, c31);
+                if (TC.Value > 2) c32 = TS.MultiplyAdd(x, b2, c32);
+                if (TC.Value > 3) c33 = TS.MultiplyAdd(x, b3, c33);
+            }
+
+            if (TR.Value > 4)
+            {
+                x = TS.Create(a[4]);
+                c40 = TS.MultiplyAdd(x, b0, c40);
+                if (TC.Value > 1) c41 = TS.MultiplyAdd(x, b1, c41);
+                if (TC.Value > 2) c42 = TS.MultiplyAdd(x, b2, c42);
+                if (TC.Value > 3) c43 = TS.MultiplyAdd(x, b3, c43);
+            }
+
+            if (TR.Value > 5)
+            {
+                x = TS.Create(a[5]);
+                c50 = TS.MultiplyAdd(x, b0, c50);
+                if (TC.Value > 1) c51 = TS.MultiplyAdd(x, b1, c51);
+                if (TC.Value > 2) c52 = TS.MultiplyAdd(x, b2, c52);
+                if (TC.Value > 3) c53 = TS.MultiplyAdd(x, b3, c53);
+            }
+
+            a += TR.Value;
+            b += ldb;
+        }
+
+        StoreRow<TS, TV, TC>(y, c00, c01, c02, c03, accumulate);
+        if (TR.Value > 1)
+        {
+            StoreRow<TS, TV, TC>(y + 1 * ldy, c10, c11, c12, c13, accumulate);
+        }
+
+        if (TR.Value > 2)
+        {
+            StoreRow<TS, TV, TC>(y + 2 * ldy, c20, c21, c22, c23, accumulate);
+        }
+
+        if (TR.Value > 3)
+        {
+            StoreRow<TS, TV, TC>(y + 3 * ldy, c30, c31, c32, c33, accumulate);
+        }
+
+        if (TR.Value > 4)
+        {
+            StoreRow<TS, TV, TC>(y + 4 * ldy, c40, c41, c42, c43, accumulate);
+        }
+
+        if (TR.Value > 5)
+        {
+            StoreRow<TS, TV, TC>(y + 5 * ldy, c50, c51, c52, c53, accumulate);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow<TS, TV, TC>(float* y, TV c0, TV c1, TV c2, TV c3, bool accumulate)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TC : struct, IGemmCount
+    {
+        int w = TS.Count;
+        if (accumulate)
+        {
+            c0 = TS.Add(TS.Load(ref *y, 0), c0);
+            c1 = TC.Value > 1 ? TS.Add(TS.Load(ref *y, (nuint)w), c1) : c1;
+            c2 = TC.Value > 2 ? TS.Add(TS.Load(ref *y, (nuint)(2 * w)), c2) : c2;
+            c3 = TC.Value > 3 ? TS.Add(TS.Load(ref *y, (nuint)(3 * w)), c3) : c3;
+        }
+
+        TS.Store(c0, ref *y, 0);
+        if (TC.Value > 1)
+        {
+            TS.Store(c1, ref *y, (nuint)(1 * w));
+        }
+
+        if (TC.Value > 2)
+        {
+            TS.Store(c2, ref *y, (nuint)(2 * w));
+        }
+
+        if (TC.Value > 3)
+        {
+            TS.Store(c3, ref *y, (nuint)(3 * w));
+        }
+    }
+}
