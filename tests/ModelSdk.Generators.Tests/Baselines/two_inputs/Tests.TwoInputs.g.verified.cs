@@ -143,7 +143,7 @@ namespace Tests
                 global::ModelSdk.Runtime.Kernels.Gather.Run<float, long>(data: __t2, indices: __t0, y: __t3, outer: 1, axisLength: 20, inner: 8);
                 global::ModelSdk.Runtime.Kernels.Reduce.Run<float>(op: global::ModelSdk.Runtime.Kernels.ReduceOp.Mean, x: __t3, y: __t4, shape: [6, 8], yStrides: [0, 1]);
                 global::ModelSdk.Runtime.Kernels.Binary.Run<float>(op: global::ModelSdk.Runtime.Kernels.BinaryOp.Add, a: __t4, b: __t1, y: __t5, shape: [8], aStrides: [1], bStrides: [1]);
-                global::ModelSdk.Runtime.Kernels.Gemm.Run(a: __t5, b: __t6, c: __t7, y: __t8, m: 1, n: 4, k: 8, transA: false, transB: false, alpha: 1f, beta: 1f, cRowStride: 0, cColStride: 1, batchShape: [1], aBatchStrides: [0], bBatchStrides: [0]);
+                global::ModelSdk.Runtime.Kernels.Gemm.Run(a: __t5, b: __t6, c: __t7, residual: default, y: __t8, m: 1, n: 4, k: 8, transA: false, transB: false, packedB: false, alpha: 1f, beta: 1f, cRowStride: 0, cColStride: 1, batchShape: [1], aBatchStrides: [0], bBatchStrides: [0], activation: global::ModelSdk.Runtime.Kernels.Activation.None, activationAlpha: 0f, activationBeta: 0f, context: _context);
                 global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Tanh, x: __t5, y: __t9, alpha: 0f, beta: 0f);
             }
             finally
