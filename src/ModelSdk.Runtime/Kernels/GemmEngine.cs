@@ -210,12 +210,16 @@ internal static unsafe class GemmEngine
         bool bInPlace = p.BLayout == GemmOperand.RowMajor && i1 - i0 <= MR;
         bool packB = p.BLayout != GemmOperand.Packed && !bInPlace;
         bool epilogue = p.HasEpilogue;
+
+        // Depth blocks of equal size (784 = 4 × 196, not 3 × 256 + 16): a thin last block would cost a whole
+        // extra pass over y for little work.
+        int blocks = (k + KC - 1) / KC, depth = (k + blocks - 1) / blocks;
         for (int jc = j0; jc < j1; jc += NC)
         {
             int nc = Math.Min(NC, j1 - jc);
-            for (int pc = 0; pc < k; pc += KC)
+            for (int pc = 0; pc < k; pc += depth)
             {
-                int kc = Math.Min(KC, k - pc);
+                int kc = Math.Min(depth, k - pc);
                 bool accumulate = pc > 0, last = pc + kc == k;
                 if (packB)
                 {
