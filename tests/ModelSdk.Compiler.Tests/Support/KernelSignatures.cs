@@ -29,6 +29,7 @@ public static class KernelSignatures
                     PlanArgKind.Float => nameof(Single),
                     PlanArgKind.Bool => nameof(Boolean),
                     PlanArgKind.Enum => step.Args[i].Symbol.Split('.')[0],
+                    PlanArgKind.Context => nameof(Runtime.KernelContext),
                     var kind => throw new InvalidOperationException(kind.ToString()),
                 };
                 Assert.Equal(expected, parameters[i].ParameterType.Name);
