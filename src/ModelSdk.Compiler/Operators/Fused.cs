@@ -35,7 +35,8 @@ internal sealed class FusedGeluOperator : IOperator
         => ctx.Emit(nameof(Gelu), [],
             ctx.In("x", ctx.Input(0)),
             ctx.Out("y", ctx.Output(0)),
-            PlanArg.Bool("approximate", ctx.Attributes().Int("approximate", 0) != 0));
+            PlanArg.Bool("approximate", ctx.Attributes().Int("approximate", 0) != 0),
+            ctx.Context());
 }
 
 /// <summary>

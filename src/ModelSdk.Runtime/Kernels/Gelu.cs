@@ -15,13 +15,14 @@ public static class Gelu
     /// <param name="x">Input.</param>
     /// <param name="y">Output, as long as <paramref name="x"/>.</param>
     /// <param name="approximate">Whether to use the tanh approximation instead of erf.</param>
-    public static void Run(ReadOnlySpan<float> x, Span<float> y, bool approximate)
+    /// <param name="context">The worker threads that share large inputs.</param>
+    public static void Run(ReadOnlySpan<float> x, Span<float> y, bool approximate, KernelContext context)
     {
         if (x.Length != y.Length)
         {
             throw new ArgumentException("Input and output lengths differ.");
         }
 
-        Unary.Apply(approximate ? UnaryOp.GeluTanh : UnaryOp.Gelu, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), x.Length, 0, 0);
+        Unary.Apply(approximate ? UnaryOp.GeluTanh : UnaryOp.Gelu, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), x.Length, 0, 0, context);
     }
 }

@@ -388,7 +388,7 @@ internal readonly struct RecurrentLayout
     {
         if (clip > 0)
         {
-            Unary.Run<float>(UnaryOp.Clip, x, x, -clip, clip);
+            Unary.Run<float>(UnaryOp.Clip, x, x, -clip, clip, KernelContext.SingleThreaded);
         }
 
         Apply((RnnActivation)activations[index], x, alpha[index], beta[index]);

@@ -90,14 +90,26 @@ public enum UnaryOp
     Sign,
 }
 
-/// <summary>Elementwise unary kernel: <c>y[i] = op(x[i])</c>. <c>x</c> and <c>y</c> may be the same memory.</summary>
-public static class Unary
+/// <summary>
+/// Elementwise unary kernel: <c>y[i] = op(x[i])</c>. <c>x</c> and <c>y</c> may be the same memory. Large float32
+/// tensors are split over the worker threads.
+/// </summary>
+public static unsafe class Unary
 {
+    // Elements below which a float32 call stays on the calling thread (a parallel loop costs a few microseconds).
+    private const int MinParallelElements = 65536;
+
     /// <summary>Runs <paramref name="op"/> over <paramref name="x"/>; <paramref name="alpha"/> and <paramref name="beta"/> parameterise it (see <see cref="UnaryOp"/>).</summary>
     /// <typeparam name="T">
     /// <c>float</c> (vectorized), <c>double</c> or <c>Half</c> for every operation; integer types for Identity, Relu, Neg, Abs and Sign.
     /// </typeparam>
-    public static void Run<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y, float alpha, float beta)
+    /// <param name="op">The function.</param>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output, as long as <paramref name="x"/>.</param>
+    /// <param name="alpha">First parameter of <paramref name="op"/>.</param>
+    /// <param name="beta">Second parameter of <paramref name="op"/>.</param>
+    /// <param name="context">The worker threads that share large float32 inputs.</param>
+    public static void Run<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y, float alpha, float beta, KernelContext context)
         where T : unmanaged, INumber<T>
     {
         if (x.Length != y.Length)
@@ -107,7 +119,7 @@ public static class Unary
 
         if (typeof(T) == typeof(float))
         {
-            RunFloat(op, MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), alpha, beta);
+            RunFloat(op, MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), alpha, beta, context);
         }
         else if (typeof(T) == typeof(double) || typeof(T) == typeof(Half))
         {
@@ -214,9 +226,9 @@ public static class Unary
     /// <summary><c>ln(1 + exp(x))</c> without overflow for large <c>x</c> or loss for very negative <c>x</c>.</summary>
     private static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
 
-    private static void RunFloat(UnaryOp op, ReadOnlySpan<float> x, Span<float> y, float alpha, float beta)
+    private static void RunFloat(UnaryOp op, ReadOnlySpan<float> x, Span<float> y, float alpha, float beta, KernelContext context)
     {
-        if (!Apply(op, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), x.Length, alpha, beta))
+        if (!Apply(op, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), x.Length, alpha, beta, context))
         {
             for (int i = 0; i < x.Length; i++)
             {
@@ -235,6 +247,56 @@ public static class Unary
         SimdWidth.W256 => Apply<Vector256<float>, Simd256>(op, ref x, ref y, n, alpha, beta),
         _ => Apply<Vector128<float>, Simd128>(op, ref x, ref y, n, alpha, beta),
     };
+
+    /// <summary>
+    /// <see cref="Apply(UnaryOp, ref float, ref float, int, float, float)"/>, split over <paramref name="context"/>'s
+    /// workers when there are enough elements. The parts start at multiples of the widest vector, and every element
+    /// goes through the same vector code wherever it falls, so the split does not change a single result.
+    /// </summary>
+    internal static bool Apply(UnaryOp op, ref float x, ref float y, int n, float alpha, float beta, KernelContext context)
+    {
+        int parts = n < MinParallelElements ? 1 : context.Workers.Chunks(n, MinParallelElements / 2);
+
+        // Zero elements tell whether the function has a vector form without doing anything.
+        if (parts <= 1 || !Apply(op, ref x, ref y, 0, alpha, beta))
+        {
+            return Apply(op, ref x, ref y, n, alpha, beta);
+        }
+
+        fixed (float* px = &x, py = &y)
+        {
+            var state = new ParallelState { X = px, Y = py, N = n, Parts = parts, Op = op, Alpha = alpha, Beta = beta, Width = Simd.Width };
+            context.Workers.For(parts, &Part, &state);
+        }
+
+        return true;
+    }
+
+    private struct ParallelState
+    {
+        public float* X, Y;
+        public int N, Parts;
+        public UnaryOp Op;
+        public float Alpha, Beta;
+        public SimdWidth Width;
+    }
+
+    private static void Part(void* state, int part)
+    {
+        ref readonly ParallelState s = ref *(ParallelState*)state;
+        int start = (int)((long)s.N * part / s.Parts) / MaxLanes * MaxLanes;
+        int end = part == s.Parts - 1 ? s.N : (int)((long)s.N * (part + 1) / s.Parts) / MaxLanes * MaxLanes;
+        ref float x = ref s.X[start];
+        ref float y = ref s.Y[start];
+
+        // The width was chosen on the calling thread (a test may force it there only).
+        _ = s.Width switch
+        {
+            SimdWidth.W512 => Apply<Vector512<float>, Simd512>(s.Op, ref x, ref y, end - start, s.Alpha, s.Beta),
+            SimdWidth.W256 => Apply<Vector256<float>, Simd256>(s.Op, ref x, ref y, end - start, s.Alpha, s.Beta),
+            _ => Apply<Vector128<float>, Simd128>(s.Op, ref x, ref y, end - start, s.Alpha, s.Beta),
+        };
+    }
 
     /// <summary><see cref="Apply(UnaryOp, ref float, ref float, int, float, float)"/> at one width.</summary>
     internal static bool Apply<TV, TS>(UnaryOp op, ref float x, ref float y, int n, float alpha, float beta)

@@ -132,7 +132,7 @@ public sealed class VectorWidthTests(ITestOutputHelper output) : IDisposable
         {
             Simd.Forced = Width(width);
             float[] y = new float[x.Length];
-            Unary.Run<float>(op, x, y, op == UnaryOp.Elu ? 1 : 0, 0);
+            Unary.Run<float>(op, x, y, op == UnaryOp.Elu ? 1 : 0, 0, KernelContext.SingleThreaded);
             double worst = 0, worstRelative = 0;
             float worstAt = 0, worstValue = 0;
             for (int i = 0; i < x.Length; i++)
@@ -174,16 +174,37 @@ public sealed class VectorWidthTests(ITestOutputHelper output) : IDisposable
         {
             float[] positive = op is UnaryOp.Log or UnaryOp.Sqrt or UnaryOp.Acosh ? [.. x.Select(v => MathF.Abs(v) + 1)] : op is UnaryOp.Asin or UnaryOp.Acos or UnaryOp.Atanh ? [.. x.Select(v => v / 4.5f)] : x;
             float[] fast = new float[x.Length], exact = new float[x.Length];
-            Unary.Run<float>(op, positive, fast, 0.7f, 1.3f);
+            Unary.Run<float>(op, positive, fast, 0.7f, 1.3f, KernelContext.SingleThreaded);
             double[] wide = new double[x.Length];
-            Unary.Run<double>(op, [.. positive.Select(v => (double)v)], wide, 0.7f, 1.3f);
+            Unary.Run<double>(op, [.. positive.Select(v => (double)v)], wide, 0.7f, 1.3f, KernelContext.SingleThreaded);
             Assert.True(RelativeL2(fast, wide) < 1e-6, $"{op} at {width}: relative L2 {RelativeL2(fast, wide)}");
 
             // In place gives the same.
             float[] inPlace = [.. positive];
-            Unary.Run<float>(op, inPlace, inPlace, 0.7f, 1.3f);
+            Unary.Run<float>(op, inPlace, inPlace, 0.7f, 1.3f, KernelContext.SingleThreaded);
             Assert.Equal(fast, inPlace);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Split_unary_and_gelu_give_the_single_thread_results_bit_for_bit(int width)
+    {
+        Simd.Forced = Width(width);
+        using var context = new KernelContext(3);
+        float[] x = Random(new Random(11), 200_003);
+        foreach (UnaryOp op in new[] { UnaryOp.Exp, UnaryOp.Tanh, UnaryOp.Relu, UnaryOp.Cos })
+        {
+            float[] one = new float[x.Length], split = new float[x.Length];
+            Unary.Run<float>(op, x, one, 0, 0, KernelContext.SingleThreaded);
+            Unary.Run<float>(op, x, split, 0, 0, context);
+            Assert.Equal(one, split);
+        }
+
+        float[] g1 = new float[x.Length], g3 = [.. x];
+        Gelu.Run(x, g1, approximate: false, KernelContext.SingleThreaded);
+        Gelu.Run(g3, g3, approximate: false, context);
+        Assert.Equal(g1, g3);
     }
 
     private static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected)

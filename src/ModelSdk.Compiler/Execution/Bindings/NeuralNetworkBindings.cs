@@ -23,7 +23,7 @@ internal static class NeuralNetworkBindings
         => Lrn.Run(s.In<float>("x"), s.Out<float>("y"), s.Int("channels"), s.Int("spatial"), s.Int("size"), s.Float("alpha"), s.Float("beta"), s.Float("bias"));
 
     [KernelBinding(nameof(Gelu))]
-    private static void RunGelu(StepContext s) => Gelu.Run(s.In<float>("x"), s.Out<float>("y"), s.Bool("approximate"));
+    private static void RunGelu(StepContext s) => Gelu.Run(s.In<float>("x"), s.Out<float>("y"), s.Bool("approximate"), s.KernelContext);
 
     [KernelBinding(nameof(Attention))]
     private static void RunAttention(StepContext s)
