@@ -107,22 +107,22 @@ namespace Tests
                 var __t0 = pixels;
                 var __t1 = _weights.Get<float>(0, 72);
                 var __t2 = _weights.Get<float>(320, 8);
-                var __t3 = _arena.Get<float>(0, 512);
+                var __t3 = _arena.Get<float>(22528, 512);
                 var __t4 = _arena.Get<float>(22528, 512);
                 var __t6 = _weights.Get<float>(384, 1152);
                 var __t7 = _weights.Get<float>(4992, 16);
                 var __t8 = _arena.Get<float>(18432, 1024);
                 var __t5 = _arena.Get<float>(0, 4608);
-                var __t9 = _arena.Get<float>(0, 1024);
-                var __t10 = _arena.Get<float>(4096, 256);
-                var __t11 = _arena.Get<float>(4096, 256);
+                var __t9 = _arena.Get<float>(18432, 1024);
+                var __t10 = _arena.Get<float>(0, 256);
+                var __t11 = _arena.Get<float>(0, 256);
                 var __t12 = _weights.Get<float>(5056, 2560);
                 var __t13 = _weights.Get<float>(15296, 10);
                 var __t14 = scores;
                 global::ModelSdk.Runtime.Kernels.Conv.Run(algorithm: global::ModelSdk.Runtime.Kernels.ConvAlgorithm.Depthwise, x: __t0, w: __t1, b: __t2, y: __t3, col: default, batch: 1, channels: 1, outChannels: 8, group: 1, inputShape: [8, 8], outputShape: [8, 8], kernelShape: [3, 3], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1]);
-                global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Relu, x: __t3, y: __t4, alpha: 0f, beta: 0f);
+                global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Relu, x: __t3, y: __t4, alpha: 0f, beta: 0f, context: _context);
                 global::ModelSdk.Runtime.Kernels.Conv.Run(algorithm: global::ModelSdk.Runtime.Kernels.ConvAlgorithm.Im2Col, x: __t4, w: __t6, b: __t7, y: __t8, col: __t5, batch: 1, channels: 8, outChannels: 16, group: 1, inputShape: [8, 8], outputShape: [8, 8], kernelShape: [3, 3], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1]);
-                global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Relu, x: __t8, y: __t9, alpha: 0f, beta: 0f);
+                global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Relu, x: __t8, y: __t9, alpha: 0f, beta: 0f, context: _context);
                 global::ModelSdk.Runtime.Kernels.Pool.Run(kind: global::ModelSdk.Runtime.Kernels.PoolKind.Max, x: __t9, y: __t10, indices: default, planes: 16, inputShape: [8, 8], outputShape: [4, 4], kernelShape: [2, 2], strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], countIncludePad: false, columnMajorIndices: false);
                 global::ModelSdk.Runtime.Kernels.Gemm.Run(a: __t11, b: __t12, c: __t13, y: __t14, m: 1, n: 10, k: 256, transA: false, transB: false, alpha: 1f, beta: 1f, cRowStride: 0, cColStride: 1, batchShape: [1], aBatchStrides: [0], bBatchStrides: [0]);
             }
