@@ -120,20 +120,7 @@ public static unsafe class Attention
                 Rank = rank, Shape = shape, QStrides = qs, KStrides = ks, VStrides = vs, MaskStrides = ms,
                 MaskRowStride = maskRowStride, MaskColStride = maskColStride, Blocks = blocks, Items = items, Parts = parts,
             };
-            delegate*<void*, int, void> body = Simd.Width switch
-            {
-                SimdWidth.W512 => &Body<Vector512<float>, Simd512>,
-                SimdWidth.W256 => &Body<Vector256<float>, Simd256>,
-                _ => &Body<Vector128<float>, Simd128>,
-            };
-            if (parts == 1)
-            {
-                body(&state, 0);
-            }
-            else
-            {
-                context.Workers.For(parts, body, &state);
-            }
+            SimdParts.Run(context, parts, &state, &Body<Vector512<float>, Simd512>, &Body<Vector256<float>, Simd256>, &Body<Vector128<float>, Simd128>);
         }
     }
 

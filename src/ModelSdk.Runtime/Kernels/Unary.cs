@@ -265,8 +265,8 @@ public static unsafe class Unary
 
         fixed (float* px = &x, py = &y)
         {
-            var state = new ParallelState { X = px, Y = py, N = n, Parts = parts, Op = op, Alpha = alpha, Beta = beta, Width = Simd.Width };
-            context.Workers.For(parts, &Part, &state);
+            var state = new ParallelState { X = px, Y = py, N = n, Parts = parts, Op = op, Alpha = alpha, Beta = beta };
+            SimdParts.Run(context, parts, &state, &Part<Vector512<float>, Simd512>, &Part<Vector256<float>, Simd256>, &Part<Vector128<float>, Simd128>);
         }
 
         return true;
@@ -278,24 +278,16 @@ public static unsafe class Unary
         public int N, Parts;
         public UnaryOp Op;
         public float Alpha, Beta;
-        public SimdWidth Width;
     }
 
-    private static void Part(void* state, int part)
+    private static void Part<TV, TS>(void* state, int part)
+        where TV : struct
+        where TS : ISimd<TV>
     {
         ref readonly ParallelState s = ref *(ParallelState*)state;
         int start = (int)((long)s.N * part / s.Parts) / MaxLanes * MaxLanes;
         int end = part == s.Parts - 1 ? s.N : (int)((long)s.N * (part + 1) / s.Parts) / MaxLanes * MaxLanes;
-        ref float x = ref s.X[start];
-        ref float y = ref s.Y[start];
-
-        // The width was chosen on the calling thread (a test may force it there only).
-        _ = s.Width switch
-        {
-            SimdWidth.W512 => Apply<Vector512<float>, Simd512>(s.Op, ref x, ref y, end - start, s.Alpha, s.Beta),
-            SimdWidth.W256 => Apply<Vector256<float>, Simd256>(s.Op, ref x, ref y, end - start, s.Alpha, s.Beta),
-            _ => Apply<Vector128<float>, Simd128>(s.Op, ref x, ref y, end - start, s.Alpha, s.Beta),
-        };
+        Apply<TV, TS>(s.Op, ref s.X[start], ref s.Y[start], end - start, s.Alpha, s.Beta);
     }
 
     /// <summary><see cref="Apply(UnaryOp, ref float, ref float, int, float, float)"/> at one width.</summary>
