@@ -136,15 +136,37 @@ public static class PlanBuilder
         }
 
         // Arena: every computed root that is not an output.
+        bool InArena(Value root) => !root.IsConstant && !inputIndex.ContainsKey(root) && !outputIndex.ContainsKey(root);
+
+        // In place: an elementwise step writes its output over an input that dies there, is whole (a view of its
+        // root at full size) and has the output's size and type.
+        var inPlaceOf = new Dictionary<Value, Value>(ReferenceEqualityComparer.Instance);
+        var overwritten = new HashSet<Value>(ReferenceEqualityComparer.Instance);
+        for (int s = 0; s < program.Steps.Count; s++)
+        {
+            foreach ((int input, int output) in MemoryPlanner.InPlaceCandidates(program.Steps[s]))
+            {
+                Value x = program.Tensors[input], y = program.Tensors[output], xRoot = roots[input], yRoot = roots[output];
+                if (InArena(xRoot) && InArena(yRoot) && !ReferenceEquals(xRoot, yRoot) && !inPlaceOf.ContainsKey(yRoot)
+                    && last.GetValueOrDefault(xRoot) == s && first.GetValueOrDefault(yRoot) == s
+                    && x.Type == y.Type && xRoot.Type == yRoot.Type && x.ElementCount == xRoot.ElementCount && y.ElementCount == yRoot.ElementCount
+                    && xRoot.ElementCount == yRoot.ElementCount && overwritten.Add(xRoot))
+                {
+                    inPlaceOf[yRoot] = xRoot;
+                }
+            }
+        }
+
         var requests = new List<BufferRequest>();
         var arenaIds = new Dictionary<Value, int>(ReferenceEqualityComparer.Instance);
         foreach (Value root in roots.Distinct(ReferenceEqualityComparer.Instance).Cast<Value>())
         {
-            if (!root.IsConstant && !inputIndex.ContainsKey(root) && !outputIndex.ContainsKey(root))
+            if (InArena(root))
             {
                 int id = program.IdOf(root);
                 arenaIds[root] = id;
-                requests.Add(new BufferRequest(id, (long)root.ElementCount * root.Type.SizeInBytes(), first.GetValueOrDefault(root), last.GetValueOrDefault(root)));
+                requests.Add(new BufferRequest(id, (long)root.ElementCount * root.Type.SizeInBytes(), first.GetValueOrDefault(root), last.GetValueOrDefault(root),
+                    inPlaceOf.TryGetValue(root, out Value? over) ? program.IdOf(over) : -1));
             }
         }
 

@@ -98,7 +98,8 @@ internal sealed class UnaryOperator : IOperator
             ctx.In("x", ctx.Input(0)),
             ctx.Out("y", ctx.Output(0)),
             PlanArg.Float("alpha", alpha),
-            PlanArg.Float("beta", beta));
+            PlanArg.Float("beta", beta),
+            ctx.Context());
     }
 
     /// <summary>The kernel function and its two parameters, from the node's attributes and ONNX's defaults.</summary>
@@ -168,7 +169,8 @@ internal sealed class ClipOperator : IOperator
             ctx.Emit(nameof(Unary), [ElementType.Float32], PlanArg.Enum("op", nameof(UnaryOp), nameof(UnaryOp.Clip)),
                 ctx.In("x", x), ctx.Out("y", y),
                 PlanArg.Float("alpha", min.Constant?.ToFloats()[0] ?? float.NegativeInfinity),
-                PlanArg.Float("beta", max.Constant?.ToFloats()[0] ?? float.PositiveInfinity));
+                PlanArg.Float("beta", max.Constant?.ToFloats()[0] ?? float.PositiveInfinity),
+                ctx.Context());
             return;
         }
 

@@ -35,7 +35,8 @@ internal sealed class FusedGeluOperator : IOperator
         => ctx.Emit(nameof(Gelu), [],
             ctx.In("x", ctx.Input(0)),
             ctx.Out("y", ctx.Output(0)),
-            PlanArg.Bool("approximate", ctx.Attributes().Int("approximate", 0) != 0));
+            PlanArg.Bool("approximate", ctx.Attributes().Int("approximate", 0) != 0),
+            ctx.Context());
 }
 
 /// <summary>
@@ -69,7 +70,7 @@ internal sealed class FusedAttentionOperator : IOperator
             ctx.In("v", v),
             ctx.InOrNone("mask", mask),
             ctx.Out("y", y),
-            ctx.Out("scores", ctx.Temporary(ElementType.Float32, [Math.Min(queries, Attention.BlockRows), keys], "scores")),
+            ctx.Out("scores", ctx.Temporary(ElementType.Float32, [Scratch(y.ElementCount / Math.Max(1, queries * valueDepth), queries), Attention.BlockRows * keys + (keyTransposed ? 0 : depth * keys)], "scores")),
             PlanArg.Int("queries", queries),
             PlanArg.Int("keys", keys),
             PlanArg.Int("depth", depth),
@@ -82,8 +83,13 @@ internal sealed class FusedAttentionOperator : IOperator
             PlanArg.IntList("vBatchStrides", Scaled(layout.Strides[2], keys * valueDepth)),
             PlanArg.IntList("maskBatchStrides", Scaled(layout.Strides[3], maskRows * maskCols)),
             PlanArg.Int("maskRowStride", maskRows == 1 ? 0 : maskCols),
-            PlanArg.Int("maskColStride", maskCols == 1 ? 0 : 1));
+            PlanArg.Int("maskColStride", maskCols == 1 ? 0 : 1),
+            ctx.Context());
     }
+
+    /// <summary>Scratch slices: one per part the kernel may run at once, no more than it has (head, block) items.</summary>
+    private static int Scratch(long heads, int queries)
+        => (int)Math.Max(1, Math.Min(Attention.Slices, heads * ((queries + Attention.BlockRows - 1) / Attention.BlockRows)));
 
     public long CountMacs(Node node)
     {

@@ -47,7 +47,8 @@ internal sealed class MeanVarianceNormalizationOperator : IOperator
             ctx.In("x", shifted),
             ctx.Out("y", deviation),
             PlanArg.Float("alpha", 0),
-            PlanArg.Float("beta", 0));
+            PlanArg.Float("beta", 0),
+            ctx.Context());
         BinaryOperator.EmitBroadcast(ctx, BinaryOp.Div, centered, deviation, y);
     }
 

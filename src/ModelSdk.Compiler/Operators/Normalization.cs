@@ -212,7 +212,8 @@ internal static class NormalizationLowering
             PlanArg.Int("size", size),
             PlanArg.Int("groups", groups),
             PlanArg.Int("channels", channels),
-            PlanArg.Float("epsilon", epsilon));
+            PlanArg.Float("epsilon", epsilon),
+            ctx.Context());
 
     /// <summary>
     /// A parameter broadcast to <paramref name="shape"/>, one value per element: itself when it already

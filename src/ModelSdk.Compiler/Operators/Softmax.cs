@@ -30,7 +30,8 @@ internal sealed class SoftmaxOperator : IOperator
             ctx.Out("y", ctx.Output(0)),
             PlanArg.Int("axisLength", axisLength),
             PlanArg.Int("inner", inner),
-            PlanArg.Bool("log", ctx.Node.OpType == "LogSoftmax"));
+            PlanArg.Bool("log", ctx.Node.OpType == "LogSoftmax"),
+            ctx.Context());
     }
 }
 

@@ -38,31 +38,31 @@ public static class ActivationFunctions
             case Activation.None:
                 return;
             case Activation.Relu:
-                Unary.Run<float>(UnaryOp.Relu, y, y, 0, 0);
+                Unary.Run<float>(UnaryOp.Relu, y, y, 0, 0, KernelContext.SingleThreaded);
                 return;
             case Activation.LeakyRelu:
-                Unary.Run<float>(UnaryOp.LeakyRelu, y, y, alpha, 0);
+                Unary.Run<float>(UnaryOp.LeakyRelu, y, y, alpha, 0, KernelContext.SingleThreaded);
                 return;
             case Activation.Clip:
-                Unary.Run<float>(UnaryOp.Clip, y, y, alpha, beta);
+                Unary.Run<float>(UnaryOp.Clip, y, y, alpha, beta, KernelContext.SingleThreaded);
                 return;
             case Activation.Sigmoid:
-                Unary.Run<float>(UnaryOp.Sigmoid, y, y, 0, 0);
+                Unary.Run<float>(UnaryOp.Sigmoid, y, y, 0, 0, KernelContext.SingleThreaded);
                 return;
             case Activation.Tanh:
-                Unary.Run<float>(UnaryOp.Tanh, y, y, 0, 0);
+                Unary.Run<float>(UnaryOp.Tanh, y, y, 0, 0, KernelContext.SingleThreaded);
                 return;
             case Activation.HardSigmoid:
-                Unary.Run<float>(UnaryOp.HardSigmoid, y, y, alpha, beta);
+                Unary.Run<float>(UnaryOp.HardSigmoid, y, y, alpha, beta, KernelContext.SingleThreaded);
                 return;
             case Activation.HardSwish:
-                Unary.Run<float>(UnaryOp.HardSwish, y, y, 0, 0);
+                Unary.Run<float>(UnaryOp.HardSwish, y, y, 0, 0, KernelContext.SingleThreaded);
                 return;
             case Activation.Gelu:
-                Gelu.Run(y, y, approximate: false);
+                Gelu.Run(y, y, approximate: false, KernelContext.SingleThreaded);
                 return;
             case Activation.GeluTanh:
-                Gelu.Run(y, y, approximate: true);
+                Gelu.Run(y, y, approximate: true, KernelContext.SingleThreaded);
                 return;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation));

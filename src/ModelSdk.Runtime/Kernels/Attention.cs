@@ -1,16 +1,34 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace ModelSdk.Runtime.Kernels;
 
 /// <summary>
 /// Scaled dot-product attention (float32), <c>y = softmax(scale · q · kᵀ + mask) · v</c> over the
 /// last axis, for a batch of heads whose batch dimensions broadcast like MatMul's. Query rows go
-/// through in blocks of <see cref="BlockRows"/>: the block's scores (scaled, masked by the GEMM's bias
-/// term) fill a scratch of <c>BlockRows × keys</c>, are normalised in place, and weight the value rows
-/// straight into the output. The <c>[queries, keys]</c> matrices of the decomposition are never stored.
+/// through in blocks of <see cref="BlockRows"/>: the block's scores fill a scratch of
+/// <c>BlockRows × keys</c> (scaled as they are stored, masked and exponentiated in one pass), weight the
+/// value rows straight into the output, and each output row is divided by its sum of exponentials at the
+/// end. The <c>[queries, keys]</c> matrices of the decomposition are never stored. Both products run on a
+/// register-blocked kernel over rows of K (transposed per head into the scratch first when K comes as
+/// <c>[keys, depth]</c>) and of V, which stay in cache across the blocks of a head. Blocks are spread over
+/// the worker threads, each working in its own slice of the scratch.
 /// </summary>
-public static class Attention
+public static unsafe class Attention
 {
-    /// <summary>Query rows per block: enough to amortise the GEMM's packing of K and V, few enough to keep the scratch small.</summary>
-    public const int BlockRows = 32;
+    /// <summary>Query rows per block: the rows of the register tile.</summary>
+    public const int BlockRows = 6;
+
+    /// <summary>
+    /// Scratch slices (one per concurrently running part). The scratch holds
+    /// <c>Slices · (BlockRows · keys + (keyTransposed ? 0 : depth · keys))</c> elements; fewer slices
+    /// (a smaller scratch) only limit how many threads share the work.
+    /// </summary>
+    public const int Slices = 8;
+
+    // Multiply-adds below which the call stays on the calling thread.
+    private const long MinParallelMacs = 1 << 18;
 
     /// <summary>Computes every head of the batch.</summary>
     /// <param name="q">Queries, <c>[queries, depth]</c> per head.</param>
@@ -18,7 +36,7 @@ public static class Attention
     /// <param name="v">Values, <c>[keys, valueDepth]</c> per head.</param>
     /// <param name="mask">Optional additive mask (empty when absent), element (i, j) of a head at its batch offset + <c>i · maskRowStride + j · maskColStride</c>.</param>
     /// <param name="y">Output, <c>[batch…, queries, valueDepth]</c> dense.</param>
-    /// <param name="scores">Scratch of at least <c>min(queries, BlockRows) · keys</c> elements.</param>
+    /// <param name="scores">Scratch of at least one slice (see <see cref="Slices"/>).</param>
     /// <param name="queries">Query rows per head.</param>
     /// <param name="keys">Key rows per head.</param>
     /// <param name="depth">Elements of a query or key row.</param>
@@ -32,17 +50,18 @@ public static class Attention
     /// <param name="maskBatchStrides">Element stride of <paramref name="mask"/> per batch dimension.</param>
     /// <param name="maskRowStride">Element stride of <paramref name="mask"/> between query rows (0 when broadcast).</param>
     /// <param name="maskColStride">Element stride of <paramref name="mask"/> between keys (0 when broadcast).</param>
+    /// <param name="context">The worker threads that share the heads and blocks.</param>
     public static void Run(
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> mask, Span<float> y, Span<float> scores,
         int queries, int keys, int depth, int valueDepth, bool keyTransposed, float scale,
         ReadOnlySpan<int> batchShape, ReadOnlySpan<int> qBatchStrides, ReadOnlySpan<int> kBatchStrides, ReadOnlySpan<int> vBatchStrides,
-        ReadOnlySpan<int> maskBatchStrides, int maskRowStride, int maskColStride)
+        ReadOnlySpan<int> maskBatchStrides, int maskRowStride, int maskColStride, KernelContext context)
     {
         int rank = batchShape.Length;
-        int block = Math.Min(queries, BlockRows);
+        long slice = (long)BlockRows * keys + (keyTransposed ? 0 : (long)depth * keys);
         if (rank == 0 || rank > Odometer.MaxRank || qBatchStrides.Length != rank || kBatchStrides.Length != rank
             || vBatchStrides.Length != rank || maskBatchStrides.Length != rank
-            || queries < 0 || keys < 0 || depth < 0 || valueDepth < 0 || scores.Length < (long)block * keys)
+            || queries < 0 || keys < 0 || depth < 0 || valueDepth < 0 || scores.Length < slice || (maskColStride | maskRowStride) < 0)
         {
             throw new ArgumentException("Invalid attention dimensions or batch layout.");
         }
@@ -58,26 +77,280 @@ public static class Attention
             throw new ArgumentException("The output length does not match the batch and head sizes.");
         }
 
-        // Two odometers over the same batch shape carry the four operands' offsets.
-        Span<int> index = stackalloc int[2 * rank];
-        index.Clear();
-        int qOff = 0, kOff = 0, vOff = 0, mOff = 0;
-        for (int h = 0; h < batch; h++)
+        // Every head's operands must lie inside their buffers: the parts read them through raw pointers.
+        long qLast = 0, kLast = 0, vLast = 0, mLast = 0;
+        for (int d = 0; d < rank; d++)
         {
-            ReadOnlySpan<float> kh = k.Slice(kOff, keys * depth);
-            ReadOnlySpan<float> vh = v.Slice(vOff, keys * valueDepth);
-            for (int i0 = 0; i0 < queries; i0 += block)
+            qLast += (long)qBatchStrides[d] * (batchShape[d] - 1);
+            kLast += (long)kBatchStrides[d] * (batchShape[d] - 1);
+            vLast += (long)vBatchStrides[d] * (batchShape[d] - 1);
+            mLast += (long)maskBatchStrides[d] * (batchShape[d] - 1);
+        }
+
+        long maskReach = mLast + (long)Math.Max(queries - 1, 0) * maskRowStride + (long)Math.Max(keys - 1, 0) * maskColStride;
+        if (batch > 0 && (qLast + (long)queries * depth > q.Length || kLast + (long)keys * depth > k.Length
+            || vLast + (long)keys * valueDepth > v.Length || (!mask.IsEmpty && maskReach >= mask.Length)))
+        {
+            throw new ArgumentException("An attention operand is smaller than its batch strides and head sizes require.");
+        }
+
+        if (batch == 0 || queries == 0 || valueDepth == 0)
+        {
+            return;
+        }
+
+        if (keys == 0)
+        {
+            // Softmax over no keys weights nothing.
+            y.Clear();
+            return;
+        }
+
+        int blocks = (queries + BlockRows - 1) / BlockRows;
+        int items = batch * blocks;
+        long macs = (long)batch * queries * keys * (depth + valueDepth);
+        int parts = (int)Math.Min(Math.Min(items, scores.Length / slice), Math.Min(Slices, macs < MinParallelMacs ? 1 : context.Workers.Chunks(macs, MinParallelMacs / 2)));
+        fixed (float* pq = q, pk = k, pv = v, pm = mask, py = y, ps = scores)
+        fixed (int* shape = batchShape, qs = qBatchStrides, ks = kBatchStrides, vs = vBatchStrides, ms = maskBatchStrides)
+        {
+            var state = new State
             {
-                int rows = Math.Min(block, queries - i0);
-                Span<float> s = scores.Slice(0, rows * keys);
-                ReadOnlySpan<float> m = mask.IsEmpty ? default : mask.Slice(mOff + i0 * maskRowStride);
-                Gemm.Multiply(q.Slice(qOff + i0 * depth, rows * depth), false, kh, !keyTransposed, s, rows, keys, depth, scale, m, maskRowStride, maskColStride, 1);
-                Softmax.Run(s, s, keys, 1, log: false);
-                Gemm.Multiply(s, false, vh, false, y.Slice((h * queries + i0) * valueDepth, rows * valueDepth), rows, valueDepth, keys, 1, default, 0, 0, 0);
+                Q = pq, K = pk, V = pv, Mask = mask.IsEmpty ? null : pm, Y = py, Scores = ps, Slice = slice,
+                Queries = queries, Keys = keys, Depth = depth, ValueDepth = valueDepth, KeyTransposed = keyTransposed, Scale = scale,
+                Rank = rank, Shape = shape, QStrides = qs, KStrides = ks, VStrides = vs, MaskStrides = ms,
+                MaskRowStride = maskRowStride, MaskColStride = maskColStride, Blocks = blocks, Items = items, Parts = parts,
+            };
+            SimdParts.Run(context, parts, &state, &Body<Vector512<float>, Simd512>, &Body<Vector256<float>, Simd256>, &Body<Vector128<float>, Simd128>);
+        }
+    }
+
+    private struct State
+    {
+        public float* Q, K, V, Mask, Y, Scores;
+        public long Slice;
+        public int Queries, Keys, Depth, ValueDepth, Rank, MaskRowStride, MaskColStride, Blocks, Items, Parts;
+        public bool KeyTransposed;
+        public float Scale;
+        public int* Shape, QStrides, KStrides, VStrides, MaskStrides;
+    }
+
+    // One part: a contiguous range of (head, block) items, in its own slice of the scratch.
+    private static void Body<TV, TS>(void* state, int part)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        ref readonly State s = ref *(State*)state;
+        int first = (int)((long)s.Items * part / s.Parts), end = (int)((long)s.Items * (part + 1) / s.Parts);
+        float* scores = s.Scores + part * s.Slice;
+        float* keysByColumn = scores + BlockRows * s.Keys;
+        Span<float> inverseSums = stackalloc float[BlockRows];
+        Span<float> factors = stackalloc float[BlockRows];
+        factors.Fill(s.Scale);
+        int head = -1;
+        long qOff = 0, kOff = 0, vOff = 0, mOff = 0;
+        for (int item = first; item < end; item++)
+        {
+            int h = item / s.Blocks, i0 = item % s.Blocks * BlockRows;
+            if (h != head)
+            {
+                head = h;
+                (qOff, kOff, vOff, mOff) = (0, 0, 0, 0);
+                for (int d = s.Rank - 1, rest = h; d >= 0; d--)
+                {
+                    int index = rest % s.Shape[d];
+                    rest /= s.Shape[d];
+                    qOff += (long)index * s.QStrides[d];
+                    kOff += (long)index * s.KStrides[d];
+                    vOff += (long)index * s.VStrides[d];
+                    mOff += (long)index * s.MaskStrides[d];
+                }
+
+                if (!s.KeyTransposed)
+                {
+                    TransposeKeys(s.K + kOff, keysByColumn, s.Keys, s.Depth);
+                }
             }
 
-            Odometer.Advance(index.Slice(0, rank), batchShape, qBatchStrides, ref qOff, kBatchStrides, ref kOff);
-            Odometer.Advance(index.Slice(rank), batchShape, vBatchStrides, ref vOff, maskBatchStrides, ref mOff);
+            int rows = Math.Min(BlockRows, s.Queries - i0);
+            float* kt = s.KeyTransposed ? s.K + kOff : keysByColumn;
+
+            // scores = scale · q · kᵀ, then exponentials of the masked, shifted scores, row by row.
+            Product<TV, TS>(s.Q + qOff + (long)i0 * s.Depth, s.Depth, rows, kt, s.Keys, s.Depth, s.Keys, scores, s.Keys, ref MemoryMarshal.GetReference(factors));
+            for (int r = 0; r < rows; r++)
+            {
+                float* row = scores + r * s.Keys;
+                if (s.Mask != null)
+                {
+                    AddMask<TV, TS>(row, s.Mask + mOff + (long)(i0 + r) * s.MaskRowStride, s.MaskColStride, s.Keys);
+                }
+
+                float max = Softmax.Max<TV, TS>(ref *row, s.Keys);
+                inverseSums[r] = 1 / Softmax.ExpSum<TV, TS>(ref *row, ref *row, s.Keys, max);
+            }
+
+            // y = exponentials · v, each row divided by its sum.
+            Product<TV, TS>(scores, s.Keys, rows, s.V + vOff, s.ValueDepth, s.Keys, s.ValueDepth,
+                s.Y + ((long)h * s.Queries + i0) * s.ValueDepth, s.ValueDepth, ref MemoryMarshal.GetReference(inverseSums));
+        }
+    }
+
+    private static void TransposeKeys(float* k, float* kt, int keys, int depth)
+    {
+        const int Tile = 16;
+        for (int j0 = 0; j0 < keys; j0 += Tile)
+        {
+            int j1 = Math.Min(j0 + Tile, keys);
+            for (int d0 = 0; d0 < depth; d0 += Tile)
+            {
+                int d1 = Math.Min(d0 + Tile, depth);
+                for (int j = j0; j < j1; j++)
+                {
+                    for (int d = d0; d < d1; d++)
+                    {
+                        kt[(long)d * keys + j] = k[(long)j * depth + d];
+                    }
+                }
+            }
+        }
+    }
+
+    private static void AddMask<TV, TS>(float* row, float* mask, int stride, int n)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        if (stride == 0)
+        {
+            float m = *mask;
+            for (int j = 0; j < n; j++)
+            {
+                row[j] += m;
+            }
+
+            return;
+        }
+
+        int w = TS.Count, i = 0;
+        for (; i <= n - w; i += w)
+        {
+            TS.Store(TS.Add(TS.Load(ref row[i], 0), TS.Load(ref mask[i], 0)), ref row[i], 0);
+        }
+
+        for (; i < n; i++)
+        {
+            row[i] += mask[i];
+        }
+    }
+
+    /// <summary>
+    /// <c>c[r, j] = factor[r] · Σₚ a[r, p] · b[p, j]</c> for <paramref name="rows"/> ≤ <see cref="BlockRows"/> rows:
+    /// row-major a (row stride <paramref name="lda"/>), b (<paramref name="ldb"/>) and c (<paramref name="ldc"/>).
+    /// Six rows by two vectors of columns accumulate in registers over the whole depth.
+    /// </summary>
+    private static void Product<TV, TS>(float* a, int lda, int rows, float* b, int ldb, int depth, int n, float* c, int ldc, ref float factor)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        // A ragged block repeats its last row; the extra results are computed and dropped.
+        float* a0 = a, a1 = a + Math.Min(1, rows - 1) * lda, a2 = a + Math.Min(2, rows - 1) * lda;
+        float* a3 = a + Math.Min(3, rows - 1) * lda, a4 = a + Math.Min(4, rows - 1) * lda, a5 = a + Math.Min(5, rows - 1) * lda;
+        int w = TS.Count, j = 0;
+        for (; j <= n - 2 * w; j += 2 * w)
+        {
+            TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+            TV c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+            float* bp = b + j;
+            for (int p = 0; p < depth; p++, bp += ldb)
+            {
+                TV b0 = TS.Load(ref *bp, 0), b1 = TS.Load(ref *bp, (nuint)w);
+                TV x = TS.Create(a0[p]);
+                c00 = TS.MultiplyAdd(x, b0, c00);
+                c01 = TS.MultiplyAdd(x, b1, c01);
+                x = TS.Create(a1[p]);
+                c10 = TS.MultiplyAdd(x, b0, c10);
+                c11 = TS.MultiplyAdd(x, b1, c11);
+                x = TS.Create(a2[p]);
+                c20 = TS.MultiplyAdd(x, b0, c20);
+                c21 = TS.MultiplyAdd(x, b1, c21);
+                x = TS.Create(a3[p]);
+                c30 = TS.MultiplyAdd(x, b0, c30);
+                c31 = TS.MultiplyAdd(x, b1, c31);
+                x = TS.Create(a4[p]);
+                c40 = TS.MultiplyAdd(x, b0, c40);
+                c41 = TS.MultiplyAdd(x, b1, c41);
+                x = TS.Create(a5[p]);
+                c50 = TS.MultiplyAdd(x, b0, c50);
+                c51 = TS.MultiplyAdd(x, b1, c51);
+            }
+
+            StorePair<TV, TS>(c + j, ldc, 0, rows, c00, c01, ref factor);
+            StorePair<TV, TS>(c + j, ldc, 1, rows, c10, c11, ref factor);
+            StorePair<TV, TS>(c + j, ldc, 2, rows, c20, c21, ref factor);
+            StorePair<TV, TS>(c + j, ldc, 3, rows, c30, c31, ref factor);
+            StorePair<TV, TS>(c + j, ldc, 4, rows, c40, c41, ref factor);
+            StorePair<TV, TS>(c + j, ldc, 5, rows, c50, c51, ref factor);
+        }
+
+        for (; j <= n - w; j += w)
+        {
+            TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+            float* bp = b + j;
+            for (int p = 0; p < depth; p++, bp += ldb)
+            {
+                TV b0 = TS.Load(ref *bp, 0);
+                c0 = TS.MultiplyAdd(TS.Create(a0[p]), b0, c0);
+                c1 = TS.MultiplyAdd(TS.Create(a1[p]), b0, c1);
+                c2 = TS.MultiplyAdd(TS.Create(a2[p]), b0, c2);
+                c3 = TS.MultiplyAdd(TS.Create(a3[p]), b0, c3);
+                c4 = TS.MultiplyAdd(TS.Create(a4[p]), b0, c4);
+                c5 = TS.MultiplyAdd(TS.Create(a5[p]), b0, c5);
+            }
+
+            StoreOne<TV, TS>(c + j, ldc, 0, rows, c0, ref factor);
+            StoreOne<TV, TS>(c + j, ldc, 1, rows, c1, ref factor);
+            StoreOne<TV, TS>(c + j, ldc, 2, rows, c2, ref factor);
+            StoreOne<TV, TS>(c + j, ldc, 3, rows, c3, ref factor);
+            StoreOne<TV, TS>(c + j, ldc, 4, rows, c4, ref factor);
+            StoreOne<TV, TS>(c + j, ldc, 5, rows, c5, ref factor);
+        }
+
+        for (; j < n; j++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                float* ar = a + (long)r * lda;
+                float sum = 0;
+                for (int p = 0; p < depth; p++)
+                {
+                    sum += ar[p] * b[(long)p * ldb + j];
+                }
+
+                c[(long)r * ldc + j] = sum * Unsafe.Add(ref factor, r);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StorePair<TV, TS>(float* c, int ldc, int r, int rows, TV v0, TV v1, ref float factor)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        if (r < rows)
+        {
+            TV f = TS.Create(Unsafe.Add(ref factor, r));
+            float* row = c + (long)r * ldc;
+            TS.Store(TS.Multiply(v0, f), ref *row, 0);
+            TS.Store(TS.Multiply(v1, f), ref *row, (nuint)TS.Count);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne<TV, TS>(float* c, int ldc, int r, int rows, TV v0, ref float factor)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        if (r < rows)
+        {
+            TS.Store(TS.Multiply(v0, TS.Create(Unsafe.Add(ref factor, r))), ref *(c + (long)r * ldc), 0);
         }
     }
 }

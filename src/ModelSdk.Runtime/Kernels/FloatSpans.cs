@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 
 namespace ModelSdk.Runtime.Kernels;
 
-/// <summary>Vectorised float32 span primitives shared by the convolution, normalization and transposed-convolution kernels.</summary>
+/// <summary>Vectorised float32 span primitives shared by the convolution and transposed-convolution kernels.</summary>
 internal static class FloatSpans
 {
     /// <summary><c>y[i] += x[i]</c>.</summary>
@@ -42,49 +42,6 @@ internal static class FloatSpans
         {
             Unsafe.Add(ref ry, i) += factor * Unsafe.Add(ref rx, i);
         }
-    }
-
-    /// <summary>Σ x[i].</summary>
-    public static float Sum(ReadOnlySpan<float> x)
-    {
-        ref float rx = ref MemoryMarshal.GetReference(x);
-        Vector256<float> acc = Vector256<float>.Zero;
-        int i = 0;
-        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-        {
-            acc += Vector256.LoadUnsafe(ref rx, (nuint)i);
-        }
-
-        float sum = Vector256.Sum(acc);
-        for (; i < x.Length; i++)
-        {
-            sum += Unsafe.Add(ref rx, i);
-        }
-
-        return sum;
-    }
-
-    /// <summary>Σ (x[i] − centre)².</summary>
-    public static float SumOfSquaredDeviations(ReadOnlySpan<float> x, float centre)
-    {
-        ref float rx = ref MemoryMarshal.GetReference(x);
-        var c = Vector256.Create(centre);
-        Vector256<float> acc = Vector256<float>.Zero;
-        int i = 0;
-        for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-        {
-            Vector256<float> d = Vector256.LoadUnsafe(ref rx, (nuint)i) - c;
-            acc = Vector256.MultiplyAddEstimate(d, d, acc);
-        }
-
-        float sum = Vector256.Sum(acc);
-        for (; i < x.Length; i++)
-        {
-            float d = Unsafe.Add(ref rx, i) - centre;
-            sum += d * d;
-        }
-
-        return sum;
     }
 
     private static void CheckLengths(int source, int destination)

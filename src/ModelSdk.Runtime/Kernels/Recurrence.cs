@@ -388,192 +388,76 @@ internal readonly struct RecurrentLayout
     {
         if (clip > 0)
         {
-            Unary.Run<float>(UnaryOp.Clip, x, x, -clip, clip);
+            Unary.Run<float>(UnaryOp.Clip, x, x, -clip, clip, KernelContext.SingleThreaded);
         }
 
         Apply((RnnActivation)activations[index], x, alpha[index], beta[index]);
     }
 
-    /// <summary>Applies <paramref name="f"/> in place.</summary>
+    /// <summary>Applies <paramref name="f"/> in place, on the shared vector functions of <see cref="Unary"/>.</summary>
     public static void Apply(RnnActivation f, Span<float> x, float alpha, float beta)
     {
         switch (f)
         {
             case RnnActivation.Sigmoid:
-                Sigmoid(x);
+                InPlace(UnaryOp.Sigmoid, x, 0, 0);
                 break;
             case RnnActivation.Tanh:
-                Tanh(x);
+                InPlace(UnaryOp.Tanh, x, 0, 0);
                 break;
             case RnnActivation.Relu:
-                foreach (ref float v in x)
-                {
-                    v = MathF.Max(v, 0);
-                }
-
+                InPlace(UnaryOp.Relu, x, 0, 0);
                 break;
             case RnnActivation.HardSigmoid:
-                foreach (ref float v in x)
-                {
-                    v = MathF.Min(MathF.Max(alpha * v + beta, 0), 1);
-                }
-
+                InPlace(UnaryOp.HardSigmoid, x, alpha, beta);
                 break;
             case RnnActivation.LeakyRelu:
-                foreach (ref float v in x)
-                {
-                    v = v >= 0 ? v : alpha * v;
-                }
-
+                InPlace(UnaryOp.LeakyRelu, x, alpha, 0);
                 break;
             case RnnActivation.ThresholdedRelu:
-                foreach (ref float v in x)
-                {
-                    v = v > alpha ? v : 0;
-                }
-
+                InPlace(UnaryOp.ThresholdedRelu, x, alpha, 0);
                 break;
             case RnnActivation.ScaledTanh:
-                foreach (ref float v in x)
-                {
-                    v = alpha * Tanh(beta * v);
-                }
-
+                Affine(x, beta, 0);
+                InPlace(UnaryOp.Tanh, x, 0, 0);
+                Affine(x, alpha, 0);
                 break;
             case RnnActivation.Affine:
-                foreach (ref float v in x)
-                {
-                    v = alpha * v + beta;
-                }
-
+                Affine(x, alpha, beta);
                 break;
             case RnnActivation.Elu:
-                foreach (ref float v in x)
-                {
-                    v = v >= 0 ? v : alpha * (MathF.Exp(v) - 1);
-                }
-
+                InPlace(UnaryOp.Elu, x, alpha, 0);
                 break;
             case RnnActivation.Softsign:
-                foreach (ref float v in x)
-                {
-                    v /= 1 + MathF.Abs(v);
-                }
-
+                InPlace(UnaryOp.Softsign, x, 0, 0);
                 break;
             case RnnActivation.Softplus:
-                foreach (ref float v in x)
-                {
-                    // ln(1 + e^v) = max(v, 0) + ln(1 + e^-|v|), which cannot overflow.
-                    v = MathF.Max(v, 0) + MathF.Log(1 + MathF.Exp(-MathF.Abs(v)));
-                }
-
+                InPlace(UnaryOp.Softplus, x, 0, 0);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(f));
         }
     }
 
-    /// <summary>The logistic function in place, eight lanes at a time.</summary>
-    private static void Sigmoid(Span<float> x) => Map<SigmoidLanes>(x);
-
-    /// <summary>tanh in place, eight lanes at a time (the library's scalar tanh costs far more than an exponential).</summary>
-    private static void Tanh(Span<float> x) => Map<TanhLanes>(x);
-
-    private interface ILanes
+    private static void InPlace(UnaryOp op, Span<float> x, float alpha, float beta)
     {
-        static abstract Vector256<float> Apply(Vector256<float> x);
+        ref float r = ref MemoryMarshal.GetReference(x);
+        Unary.Apply(op, ref r, ref r, x.Length, alpha, beta);
     }
 
-    private readonly struct SigmoidLanes : ILanes
-    {
-        public static Vector256<float> Apply(Vector256<float> x) => Sigmoid(x);
-    }
-
-    private readonly struct TanhLanes : ILanes
-    {
-        public static Vector256<float> Apply(Vector256<float> x) => Tanh(x);
-    }
-
-    private static void Map<TLanes>(Span<float> x)
-        where TLanes : ILanes
+    /// <summary><c>x = alpha · x + beta</c>.</summary>
+    private static void Affine(Span<float> x, float alpha, float beta)
     {
         int i = 0;
         for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
         {
             Span<float> lanes = x.Slice(i, Vector256<float>.Count);
-            TLanes.Apply(Vector256.Create(lanes)).CopyTo(lanes);
+            Vector256.MultiplyAddEstimate(Vector256.Create(lanes), Vector256.Create(alpha), Vector256.Create(beta)).CopyTo(lanes);
         }
 
-        if (i < x.Length)
+        for (; i < x.Length; i++)
         {
-            // The tail goes through the same lanes, so an element's value never depends on its position.
-            Span<float> tail = stackalloc float[Vector256<float>.Count];
-            x.Slice(i).CopyTo(tail);
-            TLanes.Apply(Vector256.Create((ReadOnlySpan<float>)tail)).CopyTo(tail);
-            tail.Slice(0, x.Length - i).CopyTo(x.Slice(i));
+            x[i] = alpha * x[i] + beta;
         }
-    }
-
-    private static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Exp(-x));
-
-    // e^x = 2^n · e^r with n = round(x / ln 2) and |r| <= ln 2 / 2, where the Taylor series of e^r to r^7 is exact to
-    // about 5e-9; ln 2 is split so that n · Ln2Hi is exact. The clamp keeps 2^n a normal float (e^-87.3 is below
-    // every sigmoid and tanh resolution, e^88.3 above). The runtime's Vector256.Exp is slower than scalar code here.
-    private const float Log2E = 1.44269504f, Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
-
-    private static Vector256<float> Exp(Vector256<float> x)
-    {
-        Vector256<float> clamped = Vector256.Min(Vector256.Max(x, Vector256.Create(-87.3f)), Vector256.Create(88.3f));
-        Vector256<float> n = Vector256.Floor(Vector256.MultiplyAddEstimate(clamped, Vector256.Create(Log2E), Vector256.Create(0.5f)));
-        Vector256<float> r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-Ln2Hi), clamped);
-        r = Vector256.MultiplyAddEstimate(n, Vector256.Create(-Ln2Lo), r);
-        Vector256<float> p = Vector256.MultiplyAddEstimate(r, Vector256.Create(1f / 5040), Vector256.Create(1f / 720));
-        p = Vector256.MultiplyAddEstimate(r, p, Vector256.Create(1f / 120));
-        p = Vector256.MultiplyAddEstimate(r, p, Vector256.Create(1f / 24));
-        p = Vector256.MultiplyAddEstimate(r, p, Vector256.Create(1f / 6));
-        p = Vector256.MultiplyAddEstimate(r, p, Vector256.Create(0.5f));
-        p = Vector256.MultiplyAddEstimate(r, p, Vector256<float>.One);
-        p = Vector256.MultiplyAddEstimate(r, p, Vector256<float>.One);
-        Vector256<float> scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
-
-        // NaN stays NaN (the clamp would have replaced it).
-        return Vector256.ConditionalSelect(Vector256.Equals(x, x), p * scale, x);
-    }
-
-    // Below |x| = 1/2, tanh's Taylor series to x^15 is exact to about 1e-8; above it, (1 - e^-2|x|) / (1 + e^-2|x|)
-    // loses nothing to cancellation (e^-2|x| <= 1/e).
-    private const float SeriesBound = 0.5f;
-    private const float T3 = -1f / 3, T5 = 2f / 15, T7 = -17f / 315, T9 = 62f / 2835, T11 = -1382f / 155925, T13 = 21844f / 6081075, T15 = -929569f / 638512875;
-
-    private static Vector256<float> Tanh(Vector256<float> x)
-    {
-        Vector256<float> ax = Vector256.Abs(x);
-        Vector256<float> e = Exp(ax * -2f);
-        Vector256<float> far = (Vector256<float>.One - e) / (Vector256<float>.One + e);
-        far |= x & Vector256.Create(-0f);
-        Vector256<float> x2 = x * x;
-        Vector256<float> p = Vector256.MultiplyAddEstimate(x2, Vector256.Create(T15), Vector256.Create(T13));
-        p = Vector256.MultiplyAddEstimate(x2, p, Vector256.Create(T11));
-        p = Vector256.MultiplyAddEstimate(x2, p, Vector256.Create(T9));
-        p = Vector256.MultiplyAddEstimate(x2, p, Vector256.Create(T7));
-        p = Vector256.MultiplyAddEstimate(x2, p, Vector256.Create(T5));
-        p = Vector256.MultiplyAddEstimate(x2, p, Vector256.Create(T3));
-        Vector256<float> near = Vector256.MultiplyAddEstimate(x * x2, p, x);
-        return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(SeriesBound)), near, far);
-    }
-
-    private static float Tanh(float x)
-    {
-        float ax = MathF.Abs(x);
-        if (ax >= SeriesBound || float.IsNaN(x))
-        {
-            float e = MathF.Exp(-2 * ax);
-            return MathF.CopySign((1 - e) / (1 + e), x);
-        }
-
-        float x2 = x * x;
-        float p = ((((((T15 * x2 + T13) * x2 + T11) * x2 + T9) * x2 + T7) * x2 + T5) * x2) + T3;
-        return x + x * x2 * p;
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace ModelSdk.Runtime.Kernels;
@@ -6,11 +8,14 @@ namespace ModelSdk.Runtime.Kernels;
 /// Softmax or log-softmax along one axis of a float32 tensor viewed as <c>[outer, axisLength, inner]</c>.
 /// Numerically stable: the maximum along the axis is subtracted before exponentiating.
 /// </summary>
-public static class Softmax
+public static unsafe class Softmax
 {
     // Inner positions normalised together when the axis is not the last one: each row of the chunk is
     // contiguous, so the work vectorises across positions, and the running max and sum fit on the stack.
     private const int Chunk = 64;
+
+    // Elements below which a call stays on the calling thread (a parallel loop costs a few microseconds).
+    private const int MinParallelElements = 16384;
 
     /// <summary>
     /// <c>y = exp(x - max) / sum(exp(x - max))</c>, or with <paramref name="log"/>
@@ -21,7 +26,8 @@ public static class Softmax
     /// <param name="axisLength">Length of the normalised axis (for opset &lt; 13, the product of the trailing dimensions).</param>
     /// <param name="inner">Product of the dimensions after the axis (1 when it is the last).</param>
     /// <param name="log">Whether to compute log-softmax.</param>
-    public static void Run(ReadOnlySpan<float> x, Span<float> y, int axisLength, int inner, bool log)
+    /// <param name="context">The worker threads that share large inputs.</param>
+    public static void Run(ReadOnlySpan<float> x, Span<float> y, int axisLength, int inner, bool log, KernelContext context)
     {
         long block = (long)axisLength * inner;
         if (x.Length != y.Length || axisLength < 0 || inner < 0 || (block == 0 ? x.Length != 0 : x.Length % block != 0))
@@ -34,228 +40,278 @@ public static class Softmax
             return;
         }
 
+        // Work items: single rows when the axis is last, else chunks of inner positions of one outer index.
         int outer = (int)(x.Length / block);
-        for (int o = 0; o < outer; o++)
+        int perOuter = inner == 1 ? 1 : (inner + Chunk - 1) / Chunk;
+        int items = outer * perOuter;
+        int parts = x.Length < MinParallelElements ? 1 : Math.Min(items, context.Workers.Chunks(x.Length, MinParallelElements / 2));
+        fixed (float* px = x, py = y)
         {
-            int start = o * (int)block;
-            if (inner == 1)
+            var state = new State(px, py, axisLength, inner, log, perOuter, items, parts);
+            SimdParts.Run(context, parts, &state, &Body<Vector512<float>, Simd512>, &Body<Vector256<float>, Simd256>, &Body<Vector128<float>, Simd128>);
+        }
+    }
+
+    private readonly struct State(float* x, float* y, int axisLength, int inner, bool log, int perOuter, int items, int parts)
+    {
+        public readonly float* X = x, Y = y;
+        public readonly int AxisLength = axisLength, Inner = inner, PerOuter = perOuter, Items = items, Parts = parts;
+        public readonly bool Log = log;
+    }
+
+    private static void Body<TV, TS>(void* state, int part)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        ref readonly State s = ref *(State*)state;
+        int first = (int)((long)s.Items * part / s.Parts), end = (int)((long)s.Items * (part + 1) / s.Parts);
+        long block = (long)s.AxisLength * s.Inner;
+        for (int item = first; item < end; item++)
+        {
+            if (s.Inner == 1)
             {
-                Row(x.Slice(start, axisLength), y.Slice(start, axisLength), log);
+                long at = (long)item * s.AxisLength;
+                Row<TV, TS>(ref s.X[at], ref s.Y[at], s.AxisLength, s.Log);
                 continue;
             }
 
-            for (int c = 0; c < inner; c += Chunk)
-            {
-                Columns(x, y, start + c, Math.Min(Chunk, inner - c), axisLength, inner, log);
-            }
+            int o = item / s.PerOuter, c = item % s.PerOuter * Chunk;
+            long start = o * block + c;
+            Columns<TV, TS>(ref s.X[start], ref s.Y[start], Math.Min(Chunk, s.Inner - c), s.AxisLength, s.Inner, s.Log);
         }
     }
 
-    private static void Row(ReadOnlySpan<float> x, Span<float> y, bool log)
+    /// <summary>Normalises one contiguous row (<paramref name="x"/> and <paramref name="y"/> may be the same memory).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Row<TV, TS>(ref float x, ref float y, int n, bool log)
+        where TV : struct
+        where TS : ISimd<TV>
     {
-        float max = Max(x);
-        float sum = 0;
-        int w = Vector256<float>.Count;
-        int i = 0;
-        Vector256<float> vmax = Vector256.Create(max);
-        Vector256<float> vsum = Vector256<float>.Zero;
-        for (; i <= x.Length - w; i += w)
-        {
-            Vector256<float> e = Vector256.Exp(Vector256.Create(x.Slice(i, w)) - vmax);
-            vsum += e;
-            if (!log)
-            {
-                e.CopyTo(y.Slice(i));
-            }
-        }
-
-        for (; i < x.Length; i++)
-        {
-            float e = MathF.Exp(x[i] - max);
-            sum += e;
-            if (!log)
-            {
-                y[i] = e;
-            }
-        }
-
-        sum += Vector256.Sum(vsum);
+        float max = Max<TV, TS>(ref x, n);
+        float sum = log ? ExpSum<TV, TS>(ref x, ref Unsafe.NullRef<float>(), n, max) : ExpSum<TV, TS>(ref x, ref y, n, max);
         if (log)
         {
-            Shift(x, y, max, MathF.Log(sum));
+            Shift<TV, TS>(ref x, ref y, n, max, MathF.Log(sum));
         }
         else
         {
-            Scale(y, 1 / sum);
+            Scale<TV, TS>(ref y, n, 1 / sum);
         }
     }
 
-    // Normalises `width` adjacent inner positions starting at x[start], whose axis elements are `inner` apart.
-    private static void Columns(ReadOnlySpan<float> x, Span<float> y, int start, int width, int axisLength, int inner, bool log)
+    /// <summary>The largest element of a row (NaN if any is NaN; -inf for an empty row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Max<TV, TS>(ref float x, int n)
+        where TV : struct
+        where TS : ISimd<TV>
     {
-        Span<float> max = stackalloc float[width];
-        Span<float> sum = stackalloc float[width];
-        x.Slice(start, width).CopyTo(max);
-        for (int j = 1; j < axisLength; j++)
-        {
-            MaxInto(max, x.Slice(start + j * inner, width));
-        }
-
-        sum.Clear();
-        for (int j = 0; j < axisLength; j++)
-        {
-            int at = start + j * inner;
-            ExpAccumulate(x.Slice(at, width), max, sum, log ? default : y.Slice(at, width));
-        }
-
-        for (int i = 0; i < width; i++)
-        {
-            sum[i] = log ? MathF.Log(sum[i]) : 1 / sum[i];
-        }
-
-        for (int j = 0; j < axisLength; j++)
-        {
-            int at = start + j * inner;
-            if (log)
-            {
-                Shift(x.Slice(at, width), max, sum, y.Slice(at, width));
-            }
-            else
-            {
-                Multiply(y.Slice(at, width), sum);
-            }
-        }
-    }
-
-    private static float Max(ReadOnlySpan<float> x)
-    {
-        int w = Vector256<float>.Count;
-        int i = 0;
+        int w = TS.Count, i = 0;
         float max = float.NegativeInfinity;
-        if (x.Length >= w)
+        if (n >= w)
         {
-            Vector256<float> v = Vector256.Create(x.Slice(0, w));
-            for (i = w; i <= x.Length - w; i += w)
+            TV v = TS.Load(ref x, 0);
+            for (i = w; i <= n - w; i += w)
             {
-                v = Vector256.Max(v, Vector256.Create(x.Slice(i, w)));
+                v = TS.Max(v, TS.Load(ref x, (nuint)i));
             }
 
-            for (int k = 0; k < w; k++)
-            {
-                max = MathF.Max(max, v[k]);
-            }
+            // The fast reduction uses the instruction's maximum, which can drop a NaN: lanes that are NaN or
+            // infinite (v - v is NaN) take the lane-by-lane reduction.
+            max = float.IsNaN(TS.Sum(TS.Subtract(v, v))) ? MaxLanes<TV, TS>(v) : TS.MaxAcross(v);
         }
 
-        for (; i < x.Length; i++)
+        for (; i < n; i++)
         {
-            max = MathF.Max(max, x[i]);
+            max = MathF.Max(max, Unsafe.Add(ref x, i));
         }
 
         return max;
     }
 
-    private static void MaxInto(Span<float> max, ReadOnlySpan<float> x)
+    private static float MaxLanes<TV, TS>(TV v)
+        where TV : struct
+        where TS : ISimd<TV>
     {
-        int w = Vector256<float>.Count;
-        int i = 0;
-        for (; i <= x.Length - w; i += w)
+        Span<float> lanes = stackalloc float[Unary.MaxLanes];
+        TS.Store(v, ref MemoryMarshal.GetReference(lanes), 0);
+        float max = float.NegativeInfinity;
+        for (int k = 0; k < TS.Count; k++)
         {
-            Vector256.Max(Vector256.Create(max.Slice(i, w)), Vector256.Create(x.Slice(i, w))).CopyTo(max.Slice(i));
+            max = MathF.Max(max, lanes[k]);
         }
 
-        for (; i < x.Length; i++)
-        {
-            max[i] = MathF.Max(max[i], x[i]);
-        }
+        return max;
     }
 
-    // sum += exp(x - max); also stores the exponentials in `e` unless it is empty.
-    private static void ExpAccumulate(ReadOnlySpan<float> x, ReadOnlySpan<float> max, Span<float> sum, Span<float> e)
+    /// <summary>Σ exp(x - shift) over a row, storing the exponentials in <paramref name="e"/> unless it is a null reference.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float ExpSum<TV, TS>(ref float x, ref float e, int n, float shift)
+        where TV : struct
+        where TS : ISimd<TV>
     {
-        int w = Vector256<float>.Count;
-        int i = 0;
-        for (; i <= x.Length - w; i += w)
+        int w = TS.Count, i = 0;
+        bool store = !Unsafe.IsNullRef(ref e);
+        TV m = TS.Create(shift);
+        TV acc0 = TS.Create(0f), acc1 = TS.Create(0f);
+        for (; i <= n - 2 * w; i += 2 * w)
         {
-            Vector256<float> v = Vector256.Exp(Vector256.Create(x.Slice(i, w)) - Vector256.Create(max.Slice(i, w)));
-            (Vector256.Create(sum.Slice(i, w)) + v).CopyTo(sum.Slice(i));
-            if (!e.IsEmpty)
+            TV e0 = FastMath.Exp<TV, TS>(TS.Subtract(TS.Load(ref x, (nuint)i), m));
+            TV e1 = FastMath.Exp<TV, TS>(TS.Subtract(TS.Load(ref x, (nuint)(i + w)), m));
+            acc0 = TS.Add(acc0, e0);
+            acc1 = TS.Add(acc1, e1);
+            if (store)
             {
-                v.CopyTo(e.Slice(i));
+                TS.Store(e0, ref e, (nuint)i);
+                TS.Store(e1, ref e, (nuint)(i + w));
             }
         }
 
-        for (; i < x.Length; i++)
+        for (; i <= n - w; i += w)
         {
-            float v = MathF.Exp(x[i] - max[i]);
-            sum[i] += v;
-            if (!e.IsEmpty)
+            TV e0 = FastMath.Exp<TV, TS>(TS.Subtract(TS.Load(ref x, (nuint)i), m));
+            acc0 = TS.Add(acc0, e0);
+            if (store)
             {
-                e[i] = v;
+                TS.Store(e0, ref e, (nuint)i);
+            }
+        }
+
+        float sum = TS.Sum(TS.Add(acc0, acc1));
+        if (i < n)
+        {
+            // The tail goes through the same vector code, padded with -inf (whose exponential adds 0).
+            Span<float> tail = stackalloc float[Unary.MaxLanes];
+            tail.Fill(float.NegativeInfinity);
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref x, i), n - i).CopyTo(tail);
+            ref float t = ref MemoryMarshal.GetReference(tail);
+            TV e0 = FastMath.Exp<TV, TS>(TS.Subtract(TS.Load(ref t, 0), m));
+            sum += TS.Sum(e0);
+            if (store)
+            {
+                TS.Store(e0, ref t, 0);
+                tail[..(n - i)].CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref e, i), n - i));
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary><c>y = (x - max) - logSum</c> over a row; subtracting in this order keeps large inputs exact.</summary>
+    private static void Shift<TV, TS>(ref float x, ref float y, int n, float max, float logSum)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        int w = TS.Count, i = 0;
+        TV m = TS.Create(max), l = TS.Create(logSum);
+        for (; i <= n - w; i += w)
+        {
+            TS.Store(TS.Subtract(TS.Subtract(TS.Load(ref x, (nuint)i), m), l), ref y, (nuint)i);
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref y, i) = Unsafe.Add(ref x, i) - max - logSum;
+        }
+    }
+
+    /// <summary><c>y *= factor</c> over a row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Scale<TV, TS>(ref float y, int n, float factor)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        int w = TS.Count, i = 0;
+        TV f = TS.Create(factor);
+        for (; i <= n - w; i += w)
+        {
+            TS.Store(TS.Multiply(TS.Load(ref y, (nuint)i), f), ref y, (nuint)i);
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref y, i) *= factor;
+        }
+    }
+
+    // Normalises `width` adjacent inner positions starting at x, whose axis elements are `inner` apart.
+    private static void Columns<TV, TS>(ref float x, ref float y, int width, int axisLength, int inner, bool log)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        Span<float> maxSpan = stackalloc float[Chunk];
+        Span<float> sumSpan = stackalloc float[Chunk];
+        ref float max = ref MemoryMarshal.GetReference(maxSpan);
+        ref float sum = ref MemoryMarshal.GetReference(sumSpan);
+        MemoryMarshal.CreateReadOnlySpan(ref x, width).CopyTo(maxSpan);
+        for (int j = 1; j < axisLength; j++)
+        {
+            ref float row = ref Unsafe.Add(ref x, (nint)j * inner);
+            for (int i = 0; i < width; i++)
+            {
+                Unsafe.Add(ref max, i) = MathF.Max(Unsafe.Add(ref max, i), Unsafe.Add(ref row, i));
+            }
+        }
+
+        sumSpan.Clear();
+        for (int j = 0; j < axisLength; j++)
+        {
+            nint at = (nint)j * inner;
+            ExpAccumulate<TV, TS>(ref Unsafe.Add(ref x, at), ref max, ref sum, ref log ? ref Unsafe.NullRef<float>() : ref Unsafe.Add(ref y, at), width);
+        }
+
+        for (int i = 0; i < width; i++)
+        {
+            ref float s = ref Unsafe.Add(ref sum, i);
+            s = log ? MathF.Log(s) : 1 / s;
+        }
+
+        for (int j = 0; j < axisLength; j++)
+        {
+            nint at = (nint)j * inner;
+            ref float yr = ref Unsafe.Add(ref y, at);
+            for (int i = 0; i < width; i++)
+            {
+                Unsafe.Add(ref yr, i) = log ? Unsafe.Add(ref x, at + i) - Unsafe.Add(ref max, i) - Unsafe.Add(ref sum, i) : Unsafe.Add(ref yr, i) * Unsafe.Add(ref sum, i);
             }
         }
     }
 
-    // y = (x - max) - logSum for a whole row; subtracting in this order keeps large inputs exact.
-    private static void Shift(ReadOnlySpan<float> x, Span<float> y, float max, float logSum)
+    // sum += exp(x - max) elementwise; also stores the exponentials in e unless it is a null reference.
+    private static void ExpAccumulate<TV, TS>(ref float x, ref float max, ref float sum, ref float e, int n)
+        where TV : struct
+        where TS : ISimd<TV>
     {
-        int w = Vector256<float>.Count;
-        int i = 0;
-        Vector256<float> m = Vector256.Create(max), l = Vector256.Create(logSum);
-        for (; i <= x.Length - w; i += w)
+        int w = TS.Count, i = 0;
+        bool store = !Unsafe.IsNullRef(ref e);
+        for (; i <= n - w; i += w)
         {
-            (Vector256.Create(x.Slice(i, w)) - m - l).CopyTo(y.Slice(i));
+            TV v = FastMath.Exp<TV, TS>(TS.Subtract(TS.Load(ref x, (nuint)i), TS.Load(ref max, (nuint)i)));
+            TS.Store(TS.Add(TS.Load(ref sum, (nuint)i), v), ref sum, (nuint)i);
+            if (store)
+            {
+                TS.Store(v, ref e, (nuint)i);
+            }
         }
 
-        for (; i < x.Length; i++)
+        if (i < n)
         {
-            y[i] = x[i] - max - logSum;
-        }
-    }
+            Span<float> tail = stackalloc float[Unary.MaxLanes];
+            tail.Clear();
+            for (int k = i; k < n; k++)
+            {
+                tail[k - i] = Unsafe.Add(ref x, k) - Unsafe.Add(ref max, k);
+            }
 
-    private static void Scale(Span<float> y, float factor)
-    {
-        int w = Vector256<float>.Count;
-        int i = 0;
-        Vector256<float> f = Vector256.Create(factor);
-        for (; i <= y.Length - w; i += w)
-        {
-            (Vector256.Create(y.Slice(i, w)) * f).CopyTo(y.Slice(i));
-        }
-
-        for (; i < y.Length; i++)
-        {
-            y[i] *= factor;
-        }
-    }
-
-    // y = (x - max) - logSum, elementwise.
-    private static void Shift(ReadOnlySpan<float> x, ReadOnlySpan<float> max, ReadOnlySpan<float> logSum, Span<float> y)
-    {
-        int w = Vector256<float>.Count;
-        int i = 0;
-        for (; i <= x.Length - w; i += w)
-        {
-            (Vector256.Create(x.Slice(i, w)) - Vector256.Create(max.Slice(i, w)) - Vector256.Create(logSum.Slice(i, w))).CopyTo(y.Slice(i));
-        }
-
-        for (; i < x.Length; i++)
-        {
-            y[i] = x[i] - max[i] - logSum[i];
-        }
-    }
-
-    private static void Multiply(Span<float> y, ReadOnlySpan<float> factor)
-    {
-        int w = Vector256<float>.Count;
-        int i = 0;
-        for (; i <= y.Length - w; i += w)
-        {
-            (Vector256.Create(y.Slice(i, w)) * Vector256.Create(factor.Slice(i, w))).CopyTo(y.Slice(i));
-        }
-
-        for (; i < y.Length; i++)
-        {
-            y[i] *= factor[i];
+            ref float t = ref MemoryMarshal.GetReference(tail);
+            TS.Store(FastMath.Exp<TV, TS>(TS.Load(ref t, 0)), ref t, 0);
+            for (int k = i; k < n; k++)
+            {
+                Unsafe.Add(ref sum, k) += tail[k - i];
+                if (store)
+                {
+                    Unsafe.Add(ref e, k) = tail[k - i];
+                }
+            }
         }
     }
 }

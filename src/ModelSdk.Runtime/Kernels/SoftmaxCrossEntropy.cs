@@ -43,7 +43,7 @@ public static class SoftmaxCrossEntropy
 
         if (typeof(T) == typeof(float))
         {
-            Softmax.Run(MemoryMarshal.Cast<T, float>(scores), MemoryMarshal.Cast<T, float>(logProb), classes, inner, log: true);
+            Softmax.Run(MemoryMarshal.Cast<T, float>(scores), MemoryMarshal.Cast<T, float>(logProb), classes, inner, log: true, KernelContext.SingleThreaded);
         }
         else if (scores.Length > 0)
         {

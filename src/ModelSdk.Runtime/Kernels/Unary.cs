@@ -90,14 +90,26 @@ public enum UnaryOp
     Sign,
 }
 
-/// <summary>Elementwise unary kernel: <c>y[i] = op(x[i])</c>. <c>x</c> and <c>y</c> may be the same memory.</summary>
-public static class Unary
+/// <summary>
+/// Elementwise unary kernel: <c>y[i] = op(x[i])</c>. <c>x</c> and <c>y</c> may be the same memory. Large float32
+/// tensors are split over the worker threads.
+/// </summary>
+public static unsafe class Unary
 {
+    // Elements below which a float32 call stays on the calling thread (a parallel loop costs a few microseconds).
+    private const int MinParallelElements = 65536;
+
     /// <summary>Runs <paramref name="op"/> over <paramref name="x"/>; <paramref name="alpha"/> and <paramref name="beta"/> parameterise it (see <see cref="UnaryOp"/>).</summary>
     /// <typeparam name="T">
     /// <c>float</c> (vectorized), <c>double</c> or <c>Half</c> for every operation; integer types for Identity, Relu, Neg, Abs and Sign.
     /// </typeparam>
-    public static void Run<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y, float alpha, float beta)
+    /// <param name="op">The function.</param>
+    /// <param name="x">Input.</param>
+    /// <param name="y">Output, as long as <paramref name="x"/>.</param>
+    /// <param name="alpha">First parameter of <paramref name="op"/>.</param>
+    /// <param name="beta">Second parameter of <paramref name="op"/>.</param>
+    /// <param name="context">The worker threads that share large float32 inputs.</param>
+    public static void Run<T>(UnaryOp op, ReadOnlySpan<T> x, Span<T> y, float alpha, float beta, KernelContext context)
         where T : unmanaged, INumber<T>
     {
         if (x.Length != y.Length)
@@ -107,7 +119,7 @@ public static class Unary
 
         if (typeof(T) == typeof(float))
         {
-            RunFloat(op, MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), alpha, beta);
+            RunFloat(op, MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), alpha, beta, context);
         }
         else if (typeof(T) == typeof(double) || typeof(T) == typeof(Half))
         {
@@ -214,98 +226,170 @@ public static class Unary
     /// <summary><c>ln(1 + exp(x))</c> without overflow for large <c>x</c> or loss for very negative <c>x</c>.</summary>
     private static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
 
-    private static void RunFloat(UnaryOp op, ReadOnlySpan<float> x, Span<float> y, float alpha, float beta)
+    private static void RunFloat(UnaryOp op, ReadOnlySpan<float> x, Span<float> y, float alpha, float beta, KernelContext context)
+    {
+        if (!Apply(op, ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y), x.Length, alpha, beta, context))
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                y[i] = (float)Scalar(op, x[i], alpha, beta);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>y[i] = op(x[i])</c> for <paramref name="n"/> float32 elements (x and y may be the same memory) at the
+    /// width <see cref="Simd.Width"/> chooses; false, with nothing written, for the functions without a vector form.
+    /// </summary>
+    internal static bool Apply(UnaryOp op, ref float x, ref float y, int n, float alpha, float beta) => Simd.Width switch
+    {
+        SimdWidth.W512 => Apply<Vector512<float>, Simd512>(op, ref x, ref y, n, alpha, beta),
+        SimdWidth.W256 => Apply<Vector256<float>, Simd256>(op, ref x, ref y, n, alpha, beta),
+        _ => Apply<Vector128<float>, Simd128>(op, ref x, ref y, n, alpha, beta),
+    };
+
+    /// <summary>
+    /// <see cref="Apply(UnaryOp, ref float, ref float, int, float, float)"/>, split over <paramref name="context"/>'s
+    /// workers when there are enough elements. The parts start at multiples of the widest vector, and every element
+    /// goes through the same vector code wherever it falls, so the split does not change a single result.
+    /// </summary>
+    internal static bool Apply(UnaryOp op, ref float x, ref float y, int n, float alpha, float beta, KernelContext context)
+    {
+        int parts = n < MinParallelElements ? 1 : context.Workers.Chunks(n, MinParallelElements / 2);
+
+        // Zero elements tell whether the function has a vector form without doing anything.
+        if (parts <= 1 || !Apply(op, ref x, ref y, 0, alpha, beta))
+        {
+            return Apply(op, ref x, ref y, n, alpha, beta);
+        }
+
+        fixed (float* px = &x, py = &y)
+        {
+            var state = new ParallelState { X = px, Y = py, N = n, Parts = parts, Op = op, Alpha = alpha, Beta = beta };
+            SimdParts.Run(context, parts, &state, &Part<Vector512<float>, Simd512>, &Part<Vector256<float>, Simd256>, &Part<Vector128<float>, Simd128>);
+        }
+
+        return true;
+    }
+
+    private struct ParallelState
+    {
+        public float* X, Y;
+        public int N, Parts;
+        public UnaryOp Op;
+        public float Alpha, Beta;
+    }
+
+    private static void Part<TV, TS>(void* state, int part)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        ref readonly ParallelState s = ref *(ParallelState*)state;
+        int start = (int)((long)s.N * part / s.Parts) / MaxLanes * MaxLanes;
+        int end = part == s.Parts - 1 ? s.N : (int)((long)s.N * (part + 1) / s.Parts) / MaxLanes * MaxLanes;
+        Apply<TV, TS>(s.Op, ref s.X[start], ref s.Y[start], end - start, s.Alpha, s.Beta);
+    }
+
+    /// <summary><see cref="Apply(UnaryOp, ref float, ref float, int, float, float)"/> at one width.</summary>
+    internal static bool Apply<TV, TS>(UnaryOp op, ref float x, ref float y, int n, float alpha, float beta)
+        where TV : struct
+        where TS : ISimd<TV>
     {
         switch (op)
         {
             case UnaryOp.Identity:
-                x.CopyTo(y);
-                return;
-            case UnaryOp.Relu:
-                Map(x, y, new ClipF(0, float.PositiveInfinity));
-                return;
-            case UnaryOp.Clip:
-                Map(x, y, new ClipF(alpha, beta));
-                return;
-            case UnaryOp.LeakyRelu:
-                Map(x, y, new LeakyReluF(alpha));
-                return;
-            case UnaryOp.Neg:
-                Map(x, y, new NegF());
-                return;
-            case UnaryOp.Abs:
-                Map(x, y, new AbsF());
-                return;
-            case UnaryOp.Reciprocal:
-                Map(x, y, new ReciprocalF());
-                return;
-            case UnaryOp.Sqrt:
-                Map(x, y, new SqrtF());
-                return;
-            case UnaryOp.Exp:
-                Map(x, y, new ExpF());
-                return;
-            case UnaryOp.Log:
-                Map(x, y, new LogF());
-                return;
-            case UnaryOp.Sigmoid:
-                Map(x, y, new SigmoidF());
-                return;
-            case UnaryOp.Tanh:
-                Map(x, y, new InDouble<TanhD>(default));
-                return;
-            case UnaryOp.HardSigmoid:
-                Map(x, y, new HardSigmoidF(alpha, beta, false));
-                return;
-            case UnaryOp.HardSwish:
-                Map(x, y, new HardSigmoidF(1f / 6, 0.5f, true));
-                return;
-            case UnaryOp.Elu:
-                Map(x, y, new InDouble<EluD>(new EluD(alpha, 1, true)));
-                return;
-            case UnaryOp.Selu:
-                Map(x, y, new InDouble<EluD>(new EluD(alpha, beta, false)));
-                return;
-            case UnaryOp.Celu:
-                Map(x, y, new InDouble<CeluD>(new CeluD(alpha)));
-                return;
-            case UnaryOp.Softplus:
-                Map(x, y, new InDouble<SoftplusD>(default));
-                return;
-            case UnaryOp.Softsign:
-                Map(x, y, new SoftsignF());
-                return;
-            case UnaryOp.Mish:
-                Map(x, y, new InDouble<MishD>(default));
-                return;
-            case UnaryOp.GeluTanh:
-                Map(x, y, new InDouble<GeluTanhD>(default));
-                return;
-            case UnaryOp.ThresholdedRelu:
-                Map(x, y, new ThresholdedReluF(alpha));
-                return;
-            case UnaryOp.Shrink:
-                Map(x, y, new ShrinkF(alpha, beta));
-                return;
-            case UnaryOp.Floor:
-                Map(x, y, new FloorF());
-                return;
-            case UnaryOp.Ceil:
-                Map(x, y, new CeilF());
-                return;
-            case UnaryOp.Round:
-                Map(x, y, new RoundF());
-                return;
-            case UnaryOp.Sign:
-                Map(x, y, new SignF());
-                return;
-            default:
-                for (int i = 0; i < x.Length; i++)
+                if (!Unsafe.AreSame(ref x, ref y))
                 {
-                    y[i] = (float)Scalar(op, x[i], alpha, beta);
+                    MemoryMarshal.CreateReadOnlySpan(ref x, n).CopyTo(MemoryMarshal.CreateSpan(ref y, n));
                 }
 
-                return;
+                return true;
+            case UnaryOp.Relu:
+                Map<TV, TS, ClipF>(ref x, ref y, n, new ClipF(0, float.PositiveInfinity));
+                return true;
+            case UnaryOp.Clip:
+                Map<TV, TS, ClipF>(ref x, ref y, n, new ClipF(alpha, beta));
+                return true;
+            case UnaryOp.LeakyRelu:
+                Map<TV, TS, LeakyReluF>(ref x, ref y, n, new LeakyReluF(alpha));
+                return true;
+            case UnaryOp.Neg:
+                Map<TV, TS, NegF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Abs:
+                Map<TV, TS, AbsF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Reciprocal:
+                Map<TV, TS, ReciprocalF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Sqrt:
+                Map<TV, TS, SqrtF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Exp:
+                Map<TV, TS, ExpF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Log:
+                Map<TV, TS, LogF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Sigmoid:
+                Map<TV, TS, SigmoidF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Tanh:
+                Map<TV, TS, TanhF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Erf:
+                Map<TV, TS, ErfF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.HardSigmoid:
+                Map<TV, TS, HardSigmoidF>(ref x, ref y, n, new HardSigmoidF(alpha, beta, false));
+                return true;
+            case UnaryOp.HardSwish:
+                Map<TV, TS, HardSigmoidF>(ref x, ref y, n, new HardSigmoidF(1f / 6, 0.5f, true));
+                return true;
+            case UnaryOp.Elu:
+                Map<TV, TS, EluF>(ref x, ref y, n, new EluF(alpha, 1, true));
+                return true;
+            case UnaryOp.Selu:
+                Map<TV, TS, EluF>(ref x, ref y, n, new EluF(alpha, beta, false));
+                return true;
+            case UnaryOp.Celu:
+                Map<TV, TS, CeluF>(ref x, ref y, n, new CeluF(alpha));
+                return true;
+            case UnaryOp.Softplus:
+                Map<TV, TS, SoftplusF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Softsign:
+                Map<TV, TS, SoftsignF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Mish:
+                Map<TV, TS, MishF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Gelu:
+                Map<TV, TS, GeluF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.GeluTanh:
+                Map<TV, TS, GeluTanhF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.ThresholdedRelu:
+                Map<TV, TS, ThresholdedReluF>(ref x, ref y, n, new ThresholdedReluF(alpha));
+                return true;
+            case UnaryOp.Shrink:
+                Map<TV, TS, ShrinkF>(ref x, ref y, n, new ShrinkF(alpha, beta));
+                return true;
+            case UnaryOp.Floor:
+                Map<TV, TS, FloorF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Ceil:
+                Map<TV, TS, CeilF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Round:
+                Map<TV, TS, RoundF>(ref x, ref y, n, default);
+                return true;
+            case UnaryOp.Sign:
+                Map<TV, TS, SignF>(ref x, ref y, n, default);
+                return true;
+            default:
+                return false;
         }
     }
 
@@ -329,207 +413,255 @@ public static class Unary
     /// Applies a vector function to every element. The tail is padded to a full vector, so every element
     /// goes through the same code and results do not depend on where an element falls.
     /// </summary>
-    private static void Map<TOp>(ReadOnlySpan<float> x, Span<float> y, TOp op)
-        where TOp : struct, IVectorFunction
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Map<TV, TS, TF>(ref float x, ref float y, int n, TF f)
+        where TV : struct
+        where TS : ISimd<TV>
+        where TF : struct, IUnaryFunction
     {
-        int w = Vector256<float>.Count;
-        int n = x.Length;
+        int w = TS.Count;
         int i = 0;
-        ref float rx = ref MemoryMarshal.GetReference(x);
-        ref float ry = ref MemoryMarshal.GetReference(y);
         for (; i <= n - w; i += w)
         {
-            op.Invoke(Vector256.LoadUnsafe(ref rx, (nuint)i)).StoreUnsafe(ref ry, (nuint)i);
+            TS.Store(f.Apply<TV, TS>(TS.Load(ref x, (nuint)i)), ref y, (nuint)i);
         }
 
         if (i < n)
         {
-            Span<float> tail = stackalloc float[Vector256<float>.Count];
+            Span<float> tail = stackalloc float[MaxLanes];
             tail.Clear();
-            x[i..].CopyTo(tail);
-            op.Invoke(Vector256.Create<float>(tail)).CopyTo(tail);
-            tail[..(n - i)].CopyTo(y[i..]);
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref x, i), n - i).CopyTo(tail);
+            ref float t = ref MemoryMarshal.GetReference(tail);
+            TS.Store(f.Apply<TV, TS>(TS.Load(ref t, 0)), ref t, 0);
+            tail[..(n - i)].CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref y, i), n - i));
         }
     }
 
-    private interface IVectorFunction
+    /// <summary>Lanes of the widest vector.</summary>
+    internal const int MaxLanes = 16;
+
+    /// <summary>A function of one vector, at any width.</summary>
+    internal interface IUnaryFunction
     {
-        Vector256<float> Invoke(Vector256<float> x);
+        TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>;
     }
 
-    /// <summary>A function computed in double precision where float would lose digits (exp(x) - 1, tanh near 0).</summary>
-    private interface IDoubleVectorFunction
+    private readonly struct ClipF(float lo, float hi) : IUnaryFunction
     {
-        Vector256<double> Invoke(Vector256<double> x);
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Min(TS.Max(x, TS.Create(lo)), TS.Create(hi));
     }
 
-    private readonly struct InDouble<TOp>(TOp op) : IVectorFunction
-        where TOp : struct, IDoubleVectorFunction
+    private readonly struct LeakyReluF(float alpha) : IUnaryFunction
     {
-        public Vector256<float> Invoke(Vector256<float> x)
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Select(TS.GreaterThanOrEqual(x, TS.Create(0f)), x, TS.Multiply(x, TS.Create(alpha)));
+    }
+
+    private readonly struct NegF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Negate(x);
+    }
+
+    private readonly struct AbsF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Abs(x);
+    }
+
+    private readonly struct ReciprocalF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Divide(TS.Create(1f), x);
+    }
+
+    private readonly struct SqrtF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Sqrt(x);
+    }
+
+    private readonly struct ExpF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => FastMath.Exp<TV, TS>(x);
+    }
+
+    private readonly struct LogF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => FastMath.Log<TV, TS>(x);
+    }
+
+    private readonly struct SigmoidF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => FastMath.Sigmoid<TV, TS>(x);
+    }
+
+    private readonly struct TanhF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => FastMath.Tanh<TV, TS>(x);
+    }
+
+    private readonly struct ErfF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => FastMath.Erf<TV, TS>(x);
+    }
+
+    private readonly struct GeluF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => FastMath.Gelu<TV, TS>(x);
+    }
+
+    private readonly struct GeluTanhF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => FastMath.GeluTanh<TV, TS>(x);
+    }
+
+    private readonly struct SoftplusF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => FastMath.Softplus<TV, TS>(x);
+    }
+
+    private readonly struct MishF : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Multiply(x, FastMath.Tanh<TV, TS>(FastMath.Softplus<TV, TS>(x)));
+    }
+
+    private readonly struct HardSigmoidF(float alpha, float beta, bool timesX) : IUnaryFunction
+    {
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
         {
-            (Vector256<double> lo, Vector256<double> hi) = Vector256.Widen(x);
-            return Vector256.Narrow(op.Invoke(lo), op.Invoke(hi));
+            TV h = TS.Min(TS.Max(TS.MultiplyAdd(x, TS.Create(alpha), TS.Create(beta)), TS.Create(0f)), TS.Create(1f));
+            return timesX ? TS.Multiply(x, h) : h;
         }
     }
 
-    private readonly struct ClipF(float lo, float hi) : IVectorFunction
+    private readonly struct SoftsignF : IUnaryFunction
     {
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.Min(Vector256.Max(x, Vector256.Create(lo)), Vector256.Create(hi));
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Divide(x, TS.Add(TS.Create(1f), TS.Abs(x)));
     }
 
-    private readonly struct LeakyReluF(float alpha) : IVectorFunction
+    private readonly struct ThresholdedReluF(float alpha) : IUnaryFunction
     {
-        public Vector256<float> Invoke(Vector256<float> x)
-            => Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), x, x * alpha);
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Select(TS.GreaterThan(x, TS.Create(alpha)), x, TS.Create(0f));
     }
 
-    private readonly struct NegF : IVectorFunction
+    private readonly struct ShrinkF(float lambda, float bias) : IUnaryFunction
     {
-        public Vector256<float> Invoke(Vector256<float> x) => -x;
-    }
-
-    private readonly struct AbsF : IVectorFunction
-    {
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.Abs(x);
-    }
-
-    private readonly struct ReciprocalF : IVectorFunction
-    {
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / x;
-    }
-
-    private readonly struct SqrtF : IVectorFunction
-    {
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.Sqrt(x);
-    }
-
-    private readonly struct ExpF : IVectorFunction
-    {
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.Exp(x);
-    }
-
-    private readonly struct LogF : IVectorFunction
-    {
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.Log(x);
-    }
-
-    private readonly struct SigmoidF : IVectorFunction
-    {
-        // exp(-x) overflows to +inf for very negative x, and 1 / (1 + inf) is the correct limit 0.
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Vector256.Exp(-x));
-    }
-
-    private readonly struct HardSigmoidF(float alpha, float beta, bool timesX) : IVectorFunction
-    {
-        public Vector256<float> Invoke(Vector256<float> x)
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
         {
-            Vector256<float> h = Vector256.Min(Vector256.Max(x * alpha + Vector256.Create(beta), Vector256<float>.Zero), Vector256<float>.One);
-            return timesX ? x * h : h;
+            TV above = TS.Select(TS.GreaterThan(x, TS.Create(lambda)), TS.Subtract(x, TS.Create(bias)), TS.Create(0f));
+            return TS.Select(TS.LessThan(x, TS.Create(-lambda)), TS.Add(x, TS.Create(bias)), above);
         }
     }
 
-    private readonly struct SoftsignF : IVectorFunction
+    private readonly struct FloorF : IUnaryFunction
     {
-        public Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Abs(x));
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Floor(x);
     }
 
-    private readonly struct ThresholdedReluF(float alpha) : IVectorFunction
+    private readonly struct CeilF : IUnaryFunction
     {
-        public Vector256<float> Invoke(Vector256<float> x)
-            => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(alpha)), x, Vector256<float>.Zero);
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Ceiling(x);
     }
 
-    private readonly struct ShrinkF(float lambda, float bias) : IVectorFunction
+    private readonly struct RoundF : IUnaryFunction
     {
-        public Vector256<float> Invoke(Vector256<float> x)
-        {
-            Vector256<float> above = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(lambda)), x - Vector256.Create(bias), Vector256<float>.Zero);
-            return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(-lambda)), x + Vector256.Create(bias), above);
-        }
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Round(x);
     }
 
-    private readonly struct FloorF : IVectorFunction
-    {
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.Floor(x);
-    }
-
-    private readonly struct CeilF : IVectorFunction
-    {
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.Ceiling(x);
-    }
-
-    private readonly struct RoundF : IVectorFunction
-    {
-        public Vector256<float> Invoke(Vector256<float> x) => Vector256.Round(x, MidpointRounding.ToEven);
-    }
-
-    private readonly struct SignF : IVectorFunction
+    private readonly struct SignF : IUnaryFunction
     {
         // Zero and NaN fall through to x itself.
-        public Vector256<float> Invoke(Vector256<float> x)
-            => Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), Vector256<float>.One,
-                Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), -Vector256<float>.One, x));
-    }
-
-    /// <summary>tanh in double: (e^2x - 1) / (e^2x + 1), with x itself near 0 where the quotient cancels.</summary>
-    private readonly struct TanhD : IDoubleVectorFunction
-    {
-        public Vector256<double> Invoke(Vector256<double> x)
-        {
-            // tanh(±20) is ±1 in double to 17 digits; clamping keeps e^2x finite.
-            Vector256<double> c = Vector256.Min(Vector256.Max(x, Vector256.Create(-20.0)), Vector256.Create(20.0));
-            Vector256<double> e = Vector256.Exp(c + c);
-            Vector256<double> t = (e - Vector256<double>.One) / (e + Vector256<double>.One);
-            return Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(x), Vector256.Create(1e-4)), x, t);
-        }
-    }
-
-    private readonly struct SoftplusD : IDoubleVectorFunction
-    {
-        public Vector256<double> Invoke(Vector256<double> x)
-        {
-            // max(x, 0) + ln(1 + e) with e = exp(-|x|) in (0, 1]; for small e, ln(1 + e) ≈ e - e²/2 + e³/3
-            // keeps the digits that 1 + e would round away.
-            Vector256<double> e = Vector256.Exp(-Vector256.Abs(x));
-            Vector256<double> series = e * (Vector256<double>.One - e * (Vector256.Create(0.5) - e * Vector256.Create(1.0 / 3)));
-            Vector256<double> log1p = Vector256.ConditionalSelect(Vector256.LessThan(e, Vector256.Create(1e-4)), series, Vector256.Log(Vector256<double>.One + e));
-            return Vector256.Max(x, Vector256<double>.Zero) + log1p;
-        }
-    }
-
-    private readonly struct MishD : IDoubleVectorFunction
-    {
-        public Vector256<double> Invoke(Vector256<double> x) => x * default(TanhD).Invoke(default(SoftplusD).Invoke(x));
-    }
-
-    private readonly struct GeluTanhD : IDoubleVectorFunction
-    {
-        public Vector256<double> Invoke(Vector256<double> x)
-        {
-            Vector256<double> inner = Vector256.Create(0.79788456080286536) * (x + Vector256.Create(0.044715) * x * x * x);
-            return Vector256.Create(0.5) * x * (Vector256<double>.One + default(TanhD).Invoke(inner));
-        }
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
+            => TS.Select(TS.GreaterThan(x, TS.Create(0f)), TS.Create(1f),
+                TS.Select(TS.LessThan(x, TS.Create(0f)), TS.Create(-1f), x));
     }
 
     /// <summary>Elu (<c>scale</c> 1, at x ≥ 0 the identity) and Selu (<c>scale</c> gamma, at x &gt; 0 scaled).</summary>
-    private readonly struct EluD(double alpha, double scale, bool zeroIsIdentity) : IDoubleVectorFunction
+    private readonly struct EluF(float alpha, float scale, bool zeroIsIdentity) : IUnaryFunction
     {
-        public Vector256<double> Invoke(Vector256<double> x)
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
         {
-            Vector256<double> negative = Vector256.Create(alpha) * (Vector256.Exp(x) - Vector256<double>.One);
-            Vector256<double> identity = zeroIsIdentity ? Vector256.GreaterThanOrEqual(x, Vector256<double>.Zero) : Vector256.GreaterThan(x, Vector256<double>.Zero);
-            return Vector256.Create(scale) * Vector256.ConditionalSelect(identity, x, negative);
+            TV negative = TS.Multiply(TS.Create(alpha), FastMath.ExpMinusOne<TV, TS>(x));
+            TV identity = zeroIsIdentity ? TS.GreaterThanOrEqual(x, TS.Create(0f)) : TS.GreaterThan(x, TS.Create(0f));
+            return TS.Multiply(TS.Create(scale), TS.Select(identity, x, negative));
         }
     }
 
-    private readonly struct CeluD(double alpha) : IDoubleVectorFunction
+    private readonly struct CeluF(float alpha) : IUnaryFunction
     {
-        public Vector256<double> Invoke(Vector256<double> x)
+        public TV Apply<TV, TS>(TV x)
+            where TV : struct
+            where TS : ISimd<TV>
         {
-            Vector256<double> a = Vector256.Create(alpha);
-            Vector256<double> negative = Vector256.Min(Vector256<double>.Zero, a * (Vector256.Exp(x / a) - Vector256<double>.One));
-            return Vector256.Max(Vector256<double>.Zero, x) + negative;
+            TV a = TS.Create(alpha);
+            TV negative = TS.Min(TS.Create(0f), TS.Multiply(a, FastMath.ExpMinusOne<TV, TS>(TS.Divide(x, a))));
+            return TS.Add(TS.Max(TS.Create(0f), x), negative);
         }
     }
 }

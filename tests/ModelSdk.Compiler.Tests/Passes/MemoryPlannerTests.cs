@@ -1,4 +1,6 @@
 using ModelSdk.Compiler.Lowering;
+using ModelSdk.Compiler.Tests.Support;
+using ModelSdk.Plan;
 
 namespace ModelSdk.Compiler.Tests.Passes;
 
@@ -47,5 +49,42 @@ public class MemoryPlannerTests
         }
 
         Assert.True(arena < requests.Sum(r => MemoryPlanner.Align(r.Bytes)) / 4, "the plan should reuse memory");
+    }
+
+    [Fact]
+    public void A_buffer_written_in_place_shares_its_input_buffer()
+    {
+        // 0 dies at step 1, where 1 is written over it; 2 is alive beside both and must stay apart.
+        var (offsets, arena) = MemoryPlanner.Plan([new(0, 1000, 0, 1), new(1, 1000, 1, 2, InPlaceOf: 0), new(2, 1000, 0, 2)]);
+
+        Assert.Equal(offsets[0], offsets[1]);
+        Assert.NotEqual(offsets[0], offsets[2]);
+        Assert.Equal(2 * MemoryPlanner.Align(1000), arena);
+
+        // Without the in-place link the two cannot share (both are alive at step 1).
+        var (separate, separateArena) = MemoryPlanner.Plan([new(0, 1000, 0, 1), new(1, 1000, 1, 2), new(2, 1000, 0, 2)]);
+        Assert.NotEqual(separate[0], separate[1]);
+        Assert.Equal(3 * MemoryPlanner.Align(1000), separateArena);
+    }
+
+    [Fact]
+    public void An_elementwise_chain_runs_in_one_buffer_and_agrees_with_onnxruntime()
+    {
+        // x → Sigmoid → Tanh → Mul(·, x2) → Softmax → y: each step's input dies there.
+        var b = new OnnxModelBuilder(13);
+        string x = b.Input("x", ElementType.Float32, 3, 37);
+        string a = b.Node("Exp", [x]);
+        string s = b.Node("Sigmoid", [a]);
+        string t = b.Node("Tanh", [s]);
+        string m = b.Node("Mul", [t, t]);
+        string sm = b.Node("Softmax", [m], ("axis", -1));
+        b.Output(b.Node("Neg", [sm]));
+        byte[] model = b.Build();
+
+        CompiledPlan plan = ModelRunner.Compile(model).Plan!;
+        var arenaOffsets = plan.Tensors.Where(t => t.Storage == StorageKind.Arena).Select(t => t.Offset).Distinct().ToList();
+        Assert.Single(arenaOffsets);
+        Assert.Equal(MemoryPlanner.Align(3 * 37 * 4), plan.ArenaBytes);
+        OrtAgreement.AssertMatches(model, [("x", TensorAssert.Random([3, 37], 1))]);
     }
 }

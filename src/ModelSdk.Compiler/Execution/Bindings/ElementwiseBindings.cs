@@ -62,7 +62,7 @@ internal static class ElementwiseBindings
     private readonly struct UnaryStep : INumericStep
     {
         public void Run<T>(StepContext s) where T : unmanaged, INumber<T>
-            => Unary.Run(s.Enum<UnaryOp>("op"), s.In<T>("x"), s.Out<T>("y"), s.Float("alpha"), s.Float("beta"));
+            => Unary.Run(s.Enum<UnaryOp>("op"), s.In<T>("x"), s.Out<T>("y"), s.Float("alpha"), s.Float("beta"), s.KernelContext);
     }
 
     private readonly struct BinaryStep : INumericStep

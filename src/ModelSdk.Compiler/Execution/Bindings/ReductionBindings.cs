@@ -39,7 +39,7 @@ internal static class ReductionBindings
 
     [KernelBinding(nameof(Softmax))]
     private static void RunSoftmax(StepContext s)
-        => Softmax.Run(s.In<float>("x"), s.Out<float>("y"), s.Int("axisLength"), s.Int("inner"), s.Bool("log"));
+        => Softmax.Run(s.In<float>("x"), s.Out<float>("y"), s.Int("axisLength"), s.Int("inner"), s.Bool("log"), s.KernelContext);
 
     private readonly struct ReduceStep : INumericStep
     {
