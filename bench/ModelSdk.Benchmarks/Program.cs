@@ -57,11 +57,51 @@ IConfig config = DefaultConfig.Instance
 Console.WriteLine($"Load average before: {LoadAverage()}");
 Summary[] summaries = BenchmarkSwitcher.FromAssembly(typeof(PeakFlops).Assembly).Run([.. rest], config).ToArray();
 Console.WriteLine($"Load average after: {LoadAverage()}");
+ReportTable(summaries);
 ReportEfficiency(summaries);
 return 0;
 
 static string LoadAverage()
     => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+// One Markdown table over every model (BenchmarkDotNet writes one per class): the medians of both sides,
+// their ratio, and the bytes each allocated per run. docs/benchmarks.md records it.
+static void ReportTable(Summary[] summaries)
+{
+    var rows = summaries.SelectMany(s => s.Reports)
+        .Where(r => r.BenchmarkCase.Descriptor.Type.IsSubclassOf(typeof(ModelBenchmark)) && r.ResultStatistics is not null)
+        .GroupBy(r => (Type: r.BenchmarkCase.Descriptor.Type, Threads: (int)r.BenchmarkCase.Parameters["Threads"]))
+        .ToList();
+    if (rows.Count == 0)
+    {
+        return;
+    }
+
+    Console.WriteLine();
+    Console.WriteLine("| Model | Threads | ONNX Runtime median | ModelSdk median | ModelSdk/ORT | ORT allocated/run | ModelSdk allocated/run |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+    foreach (var row in rows)
+    {
+        BenchmarkReport? ort = row.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == nameof(ModelBenchmark.OnnxRuntime));
+        BenchmarkReport? sdk = row.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == nameof(ModelBenchmark.ModelSdk));
+        double? ortMedian = ort?.ResultStatistics?.Median, sdkMedian = sdk?.ResultStatistics?.Median;
+        string ratio = ortMedian is { } o && sdkMedian is { } m ? (m / o).ToString("F2", CultureInfo.InvariantCulture) : "-";
+        Console.WriteLine($"| {row.Key.Type.Name.Replace("Benchmark", "", StringComparison.Ordinal)} | {row.Key.Threads} | {Time(ortMedian)} | {Time(sdkMedian)} | {ratio} | {Bytes(ort)} | {Bytes(sdk)} |");
+    }
+
+    Console.WriteLine();
+
+    static string Time(double? nanoseconds) => nanoseconds switch
+    {
+        null => "-",
+        < 1e3 => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds:F0} ns"),
+        < 1e6 => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1e3:F1} µs"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1e6:F2} ms"),
+    };
+
+    static string Bytes(BenchmarkReport? report)
+        => report?.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) is { } bytes ? $"{bytes} B" : "-";
+}
 
 // The MatMul's GFLOP/s as a share of the probe's peak, when both ran in this invocation.
 static void ReportEfficiency(Summary[] summaries)
