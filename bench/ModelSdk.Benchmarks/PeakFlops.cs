@@ -18,69 +18,74 @@ public class PeakFlops
     public static double FlopsPerRun => 2.0 * Steps * Chains * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count);
 
     [Benchmark]
-    public float Fma() => Vector512.IsHardwareAccelerated ? Fma512() : Fma256();
+    public float Fma() => Vector512.IsHardwareAccelerated ? Probe<Vector512<float>, Ops512>() : Probe<Vector256<float>, Ops256>();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float Fma512()
+    private static float Probe<TV, TOps>()
+        where TOps : IOps<TV>
     {
         // acc = acc·m + a converges to a/(1-m) = 1: no overflow, no denormals.
-        Vector512<float> m = Vector512.Create(0.5f), a = Vector512.Create(0.5f);
-        Vector512<float> c0 = Vector512.Create(0.0f), c1 = Vector512.Create(0.1f), c2 = Vector512.Create(0.2f), c3 = Vector512.Create(0.3f);
-        Vector512<float> c4 = Vector512.Create(0.4f), c5 = Vector512.Create(0.5f), c6 = Vector512.Create(0.6f), c7 = Vector512.Create(0.7f);
-        Vector512<float> c8 = Vector512.Create(0.8f), c9 = Vector512.Create(0.9f), c10 = Vector512.Create(1.0f), c11 = Vector512.Create(1.1f);
-        Vector512<float> c12 = Vector512.Create(1.2f), c13 = Vector512.Create(1.3f), c14 = Vector512.Create(1.4f), c15 = Vector512.Create(1.5f);
+        TV m = TOps.Create(0.5f), a = TOps.Create(0.5f);
+        TV c0 = TOps.Create(0.0f), c1 = TOps.Create(0.1f), c2 = TOps.Create(0.2f), c3 = TOps.Create(0.3f);
+        TV c4 = TOps.Create(0.4f), c5 = TOps.Create(0.5f), c6 = TOps.Create(0.6f), c7 = TOps.Create(0.7f);
+        TV c8 = TOps.Create(0.8f), c9 = TOps.Create(0.9f), c10 = TOps.Create(1.0f), c11 = TOps.Create(1.1f);
+        TV c12 = TOps.Create(1.2f), c13 = TOps.Create(1.3f), c14 = TOps.Create(1.4f), c15 = TOps.Create(1.5f);
         for (int i = 0; i < Steps; i++)
         {
-            c0 = Vector512.FusedMultiplyAdd(c0, m, a);
-            c1 = Vector512.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector512.FusedMultiplyAdd(c2, m, a);
-            c3 = Vector512.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector512.FusedMultiplyAdd(c4, m, a);
-            c5 = Vector512.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector512.FusedMultiplyAdd(c6, m, a);
-            c7 = Vector512.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector512.FusedMultiplyAdd(c8, m, a);
-            c9 = Vector512.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector512.FusedMultiplyAdd(c10, m, a);
-            c11 = Vector512.FusedMultiplyAdd(c11, m, a);
-            c12 = Vector512.FusedMultiplyAdd(c12, m, a);
-            c13 = Vector512.FusedMultiplyAdd(c13, m, a);
-            c14 = Vector512.FusedMultiplyAdd(c14, m, a);
-            c15 = Vector512.FusedMultiplyAdd(c15, m, a);
+            c0 = TOps.Fma(c0, m, a);
+            c1 = TOps.Fma(c1, m, a);
+            c2 = TOps.Fma(c2, m, a);
+            c3 = TOps.Fma(c3, m, a);
+            c4 = TOps.Fma(c4, m, a);
+            c5 = TOps.Fma(c5, m, a);
+            c6 = TOps.Fma(c6, m, a);
+            c7 = TOps.Fma(c7, m, a);
+            c8 = TOps.Fma(c8, m, a);
+            c9 = TOps.Fma(c9, m, a);
+            c10 = TOps.Fma(c10, m, a);
+            c11 = TOps.Fma(c11, m, a);
+            c12 = TOps.Fma(c12, m, a);
+            c13 = TOps.Fma(c13, m, a);
+            c14 = TOps.Fma(c14, m, a);
+            c15 = TOps.Fma(c15, m, a);
         }
 
-        return Vector512.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)) + ((c12 + c13) + (c14 + c15)));
+        TV sum = TOps.Add(TOps.Add(TOps.Add(TOps.Add(c0, c1), TOps.Add(c2, c3)), TOps.Add(TOps.Add(c4, c5), TOps.Add(c6, c7))),
+            TOps.Add(TOps.Add(TOps.Add(c8, c9), TOps.Add(c10, c11)), TOps.Add(TOps.Add(c12, c13), TOps.Add(c14, c15))));
+        return TOps.Sum(sum);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float Fma256()
+    // The vector operations the probe needs, per width (the runtime's ISimd is internal to ModelSdk.Runtime).
+    private interface IOps<TV>
     {
-        Vector256<float> m = Vector256.Create(0.5f), a = Vector256.Create(0.5f);
-        Vector256<float> c0 = Vector256.Create(0.0f), c1 = Vector256.Create(0.1f), c2 = Vector256.Create(0.2f), c3 = Vector256.Create(0.3f);
-        Vector256<float> c4 = Vector256.Create(0.4f), c5 = Vector256.Create(0.5f), c6 = Vector256.Create(0.6f), c7 = Vector256.Create(0.7f);
-        Vector256<float> c8 = Vector256.Create(0.8f), c9 = Vector256.Create(0.9f), c10 = Vector256.Create(1.0f), c11 = Vector256.Create(1.1f);
-        Vector256<float> c12 = Vector256.Create(1.2f), c13 = Vector256.Create(1.3f);
-        Vector256<float> c14 = Vector256.Create(1.4f), c15 = Vector256.Create(1.5f);
-        for (int i = 0; i < Steps; i++)
-        {
-            c0 = Vector256.FusedMultiplyAdd(c0, m, a);
-            c1 = Vector256.FusedMultiplyAdd(c1, m, a);
-            c2 = Vector256.FusedMultiplyAdd(c2, m, a);
-            c3 = Vector256.FusedMultiplyAdd(c3, m, a);
-            c4 = Vector256.FusedMultiplyAdd(c4, m, a);
-            c5 = Vector256.FusedMultiplyAdd(c5, m, a);
-            c6 = Vector256.FusedMultiplyAdd(c6, m, a);
-            c7 = Vector256.FusedMultiplyAdd(c7, m, a);
-            c8 = Vector256.FusedMultiplyAdd(c8, m, a);
-            c9 = Vector256.FusedMultiplyAdd(c9, m, a);
-            c10 = Vector256.FusedMultiplyAdd(c10, m, a);
-            c11 = Vector256.FusedMultiplyAdd(c11, m, a);
-            c12 = Vector256.FusedMultiplyAdd(c12, m, a);
-            c13 = Vector256.FusedMultiplyAdd(c13, m, a);
-            c14 = Vector256.FusedMultiplyAdd(c14, m, a);
-            c15 = Vector256.FusedMultiplyAdd(c15, m, a);
-        }
+        static abstract TV Create(float value);
 
-        return Vector256.Sum(((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)) + ((c8 + c9) + (c10 + c11)) + ((c12 + c13) + (c14 + c15)));
+        static abstract TV Fma(TV a, TV b, TV c);
+
+        static abstract TV Add(TV a, TV b);
+
+        static abstract float Sum(TV x);
+    }
+
+    private readonly struct Ops512 : IOps<Vector512<float>>
+    {
+        public static Vector512<float> Create(float value) => Vector512.Create(value);
+
+        public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
+        public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+        public static float Sum(Vector512<float> x) => Vector512.Sum(x);
+    }
+
+    private readonly struct Ops256 : IOps<Vector256<float>>
+    {
+        public static Vector256<float> Create(float value) => Vector256.Create(value);
+
+        public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+
+        public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+        public static float Sum(Vector256<float> x) => Vector256.Sum(x);
     }
 }
