@@ -7,6 +7,7 @@ GOTO :CMDSCRIPT
 #   test    run every test (unit, generator snapshots, ONNX conformance, end-to-end through a package)
 #   pack    write artifacts/packages/ModelSdk.<version>.nupkg
 #   run     pack, then build and run the Digits sample through the package
+#   aot     pack, then run the Digits sample with the JIT and published with NativeAOT; their outputs must agree
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 verb="${1:-build}"
@@ -52,8 +53,25 @@ case "$verb" in
     pack
     dotnet run --project "$root/samples/Digits/DigitsSample.csproj" -c "$config" "$@"
     ;;
+  aot)
+    # NativeAOT needs a C toolchain (clang or gcc, and the platform linker) besides the .NET SDK.
+    pack
+    sample="$root/samples/Digits/DigitsSample.csproj"
+    out="$root/artifacts/aot"
+    rm -rf "$out" && mkdir -p "$out"
+    dotnet build "$sample" -c "$config" "$@"
+    dotnet run --project "$sample" -c "$config" --no-build > "$out/jit.txt" || { cat "$out/jit.txt"; exit 1; }
+    dotnet publish "$sample" -c "$config" -p:PublishAot=true -o "$out/Digits" "$@"
+    "$out/Digits/DigitsSample" > "$out/aot.txt" || { cat "$out/aot.txt"; exit 1; }
+    cat "$out/aot.txt"
+    if ! diff -u "$out/jit.txt" "$out/aot.txt"; then
+      echo "The NativeAOT build printed something else than the JIT run (above: - JIT, + NativeAOT)." >&2
+      exit 1
+    fi
+    echo "NativeAOT and JIT runs of the Digits sample print the same (native executable: $out/Digits/DigitsSample)."
+    ;;
   *)
-    echo "usage: ./build.cmd build|test|pack|run [dotnet options]" >&2
+    echo "usage: ./build.cmd build|test|pack|run|aot [dotnet options]" >&2
     exit 2
     ;;
 esac
@@ -71,7 +89,8 @@ IF /I "%VERB%"=="build" GOTO :BUILD
 IF /I "%VERB%"=="pack" GOTO :PACK
 IF /I "%VERB%"=="test" GOTO :TEST
 IF /I "%VERB%"=="run" GOTO :RUN
-ECHO usage: build.cmd build^|test^|pack^|run 1>&2
+IF /I "%VERB%"=="aot" GOTO :AOT
+ECHO usage: build.cmd build^|test^|pack^|run^|aot 1>&2
 EXIT /B 2
 
 :BUILD
@@ -100,3 +119,19 @@ EXIT /B %ERRORLEVEL%
 CALL :DOPACK || EXIT /B 1
 dotnet run --project "%ROOT%samples\Digits\DigitsSample.csproj" -c %CONFIGURATION%
 EXIT /B %ERRORLEVEL%
+
+:AOT
+REM NativeAOT needs the "Desktop development with C++" workload of Visual Studio (its linker) besides the .NET SDK.
+CALL :DOPACK || EXIT /B 1
+SET "SAMPLE=%ROOT%samples\Digits\DigitsSample.csproj"
+SET "AOTOUT=%ROOT%artifacts\aot"
+IF EXIST "%AOTOUT%" RMDIR /S /Q "%AOTOUT%"
+MKDIR "%AOTOUT%"
+dotnet build "%SAMPLE%" -c %CONFIGURATION% || EXIT /B 1
+dotnet run --project "%SAMPLE%" -c %CONFIGURATION% --no-build > "%AOTOUT%\jit.txt" || (TYPE "%AOTOUT%\jit.txt" & EXIT /B 1)
+dotnet publish "%SAMPLE%" -c %CONFIGURATION% -p:PublishAot=true -o "%AOTOUT%\Digits" || EXIT /B 1
+"%AOTOUT%\Digits\DigitsSample.exe" > "%AOTOUT%\aot.txt" || (TYPE "%AOTOUT%\aot.txt" & EXIT /B 1)
+TYPE "%AOTOUT%\aot.txt"
+FC "%AOTOUT%\jit.txt" "%AOTOUT%\aot.txt" >NUL || (FC "%AOTOUT%\jit.txt" "%AOTOUT%\aot.txt" & ECHO The NativeAOT build printed something else than the JIT run. 1>&2 & EXIT /B 1)
+ECHO NativeAOT and JIT runs of the Digits sample print the same (native executable: %AOTOUT%\Digits\DigitsSample.exe).
+EXIT /B 0

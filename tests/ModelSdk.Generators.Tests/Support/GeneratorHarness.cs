@@ -57,21 +57,33 @@ public static class GeneratorHarness
 
     /// <summary>Runs the generator; returns its result and the compilation with the generated sources.</summary>
     public static (GeneratorDriverRunResult Result, Compilation Output) Run(IEnumerable<PlanInput> plans, params string[] sources)
+        => Run(plans, OptimizationLevel.Debug, sources);
+
+    /// <summary>Runs the generator; the consumer compiles with <paramref name="optimization"/> (Release: what a published app runs).</summary>
+    public static (GeneratorDriverRunResult Result, Compilation Output) Run(IEnumerable<PlanInput> plans, OptimizationLevel optimization, params string[] sources)
     {
-        GeneratorDriver driver = CreateDriver(plans).RunGeneratorsAndUpdateCompilation(EmptyCompilation(sources), out Compilation output, out _);
+        CSharpCompilation compilation = EmptyCompilation(sources);
+        compilation = compilation.WithOptions(compilation.Options.WithOptimizationLevel(optimization));
+        GeneratorDriver driver = CreateDriver(plans).RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out _);
         return (driver.GetRunResult(), output);
     }
 
     /// <summary>Emits the compilation with the plans' weights embedded as the build would, and loads it.</summary>
     public static Assembly Load(Compilation compilation, IEnumerable<PlanInput> plans)
     {
-        var resources = plans.Where(p => p.WeightsBlob is not null)
-            .Select(p => new ResourceDescription(p.ResourceName, () => new MemoryStream(p.WeightsBlob!), isPublic: true));
         using var pe = new MemoryStream();
-        var emit = compilation.Emit(pe, manifestResources: resources);
+        var emit = Emit(compilation, plans, pe);
         Assert.True(emit.Success, string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(20)));
         pe.Position = 0;
         return new AssemblyLoadContext(null, isCollectible: true).LoadFromStream(pe);
+    }
+
+    /// <summary>Emits the compilation to <paramref name="pe"/> with the plans' weights embedded as the build would.</summary>
+    public static Microsoft.CodeAnalysis.Emit.EmitResult Emit(Compilation compilation, IEnumerable<PlanInput> plans, Stream pe)
+    {
+        var resources = plans.Where(p => p.WeightsBlob is not null)
+            .Select(p => new ResourceDescription(p.ResourceName, () => new MemoryStream(p.WeightsBlob!), isPublic: true));
+        return compilation.Emit(pe, manifestResources: resources);
     }
 
     /// <summary>

@@ -1,0 +1,125 @@
+// ModelSdk against ONNX Runtime. Usage (see bench/README.md):
+//   dotnet run -c Release --project bench/ModelSdk.Benchmarks -- --filter '*' [--job short] [BenchmarkDotNet options]
+// Benchmarks run in this process (BenchmarkDotNet's in-process toolchain): the default toolchain would
+// rebuild this project from a generated one, outside the build that compiled the models.
+using System.Globalization;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using ModelSdk.Benchmarks;
+
+if (args is ["--check"])
+{
+    // Both sides must compute the same outputs from the same inputs, or the timings compare nothing.
+    bool ok = true;
+    foreach (Type type in typeof(ModelBenchmark).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(ModelBenchmark)) && !t.IsAbstract))
+    {
+        using var benchmark = (ModelBenchmark)Activator.CreateInstance(type)!;
+        double error = benchmark.CompareOutputs();
+        ok &= error < 1e-4;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{type.Name,-32} relative L2 difference ModelSdk vs ONNX Runtime: {error:E2}"));
+    }
+
+    return ok ? 0 : 1;
+}
+
+// BenchmarkDotNet ignores --job when the config brings its own default job, so it is read here.
+var rest = new List<string>();
+Job job = Job.Default;
+for (int i = 0; i < args.Length; i++)
+{
+    if (args[i] is "--job" or "-j" && i + 1 < args.Length)
+    {
+        job = args[++i].ToLowerInvariant() switch
+        {
+            "dry" => Job.Dry,
+            "short" => Job.ShortRun,
+            "medium" => Job.MediumRun,
+            "long" => Job.LongRun,
+            "default" => Job.Default,
+            string other => throw new ArgumentException($"Unknown job '{other}': dry, short, medium, long or default."),
+        };
+    }
+    else
+    {
+        rest.Add(args[i]);
+    }
+}
+
+IConfig config = DefaultConfig.Instance
+    .AddJob(job.WithToolchain(InProcessEmitToolchain.Instance).AsDefault())
+    .AddColumn(StatisticColumn.Median, new GFlopsColumn())
+    .WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared));
+
+Console.WriteLine($"Load average before: {LoadAverage()}");
+Summary[] summaries = BenchmarkSwitcher.FromAssembly(typeof(PeakFlops).Assembly).Run([.. rest], config).ToArray();
+Console.WriteLine($"Load average after: {LoadAverage()}");
+ReportTable(summaries);
+ReportEfficiency(summaries);
+return 0;
+
+static string LoadAverage()
+    => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+// One Markdown table over every model (BenchmarkDotNet writes one per class): the medians of both sides,
+// their ratio, and the bytes each allocated per run. docs/benchmarks.md records it.
+static void ReportTable(Summary[] summaries)
+{
+    var rows = summaries.SelectMany(s => s.Reports)
+        .Where(r => r.BenchmarkCase.Descriptor.Type.IsSubclassOf(typeof(ModelBenchmark)) && r.ResultStatistics is not null)
+        .GroupBy(r => (Type: r.BenchmarkCase.Descriptor.Type, Threads: (int)r.BenchmarkCase.Parameters["Threads"]))
+        .ToList();
+    if (rows.Count == 0)
+    {
+        return;
+    }
+
+    Console.WriteLine();
+    Console.WriteLine("| Model | Threads | ONNX Runtime median | ModelSdk median | ModelSdk/ORT | ORT allocated/run | ModelSdk allocated/run |");
+    Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+    foreach (var row in rows)
+    {
+        BenchmarkReport? ort = row.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == nameof(ModelBenchmark.OnnxRuntime));
+        BenchmarkReport? sdk = row.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == nameof(ModelBenchmark.ModelSdk));
+        double? ortMedian = ort?.ResultStatistics?.Median, sdkMedian = sdk?.ResultStatistics?.Median;
+        string ratio = ortMedian is { } o && sdkMedian is { } m ? (m / o).ToString("F2", CultureInfo.InvariantCulture) : "-";
+        Console.WriteLine($"| {row.Key.Type.Name.Replace("Benchmark", "", StringComparison.Ordinal)} | {row.Key.Threads} | {Time(ortMedian)} | {Time(sdkMedian)} | {ratio} | {Bytes(ort)} | {Bytes(sdk)} |");
+    }
+
+    Console.WriteLine();
+
+    static string Time(double? nanoseconds) => nanoseconds switch
+    {
+        null => "-",
+        < 1e3 => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds:F0} ns"),
+        < 1e6 => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1e3:F1} µs"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1e6:F2} ms"),
+    };
+
+    static string Bytes(BenchmarkReport? report)
+        => report?.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) is { } bytes ? $"{bytes} B" : "-";
+}
+
+// The MatMul's GFLOP/s as a share of the probe's peak, when both ran in this invocation.
+static void ReportEfficiency(Summary[] summaries)
+{
+    var cases = summaries.SelectMany(s => s.BenchmarksCases.Select(c => (Summary: s, Case: c))).ToList();
+    double? peak = cases.Where(x => x.Case.Descriptor.Type == typeof(PeakFlops)).Select(x => GFlopsColumn.GFlops(x.Summary, x.Case)).FirstOrDefault();
+    if (peak is null)
+    {
+        return;
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Peak FP32 (one core, FMA probe): {peak:F1} GFLOP/s"));
+    foreach (var (summary, c) in cases.Where(x => x.Case.Descriptor.Type == typeof(MatMul1024Benchmark)))
+    {
+        if (GFlopsColumn.GFlops(summary, c) is { } gflops)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"MatMul 1024³ {c.Descriptor.WorkloadMethod.Name}, {c.Parameters.PrintInfo}: {gflops:F1} GFLOP/s = {100 * gflops / peak:F0}% of one core's peak"));
+        }
+    }
+}
