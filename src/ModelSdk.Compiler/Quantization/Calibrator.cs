@@ -267,8 +267,15 @@ public static class Calibrator
         nonFinite += bad;
     }
 
+    /// <summary>
+    /// Clips the range to ±threshold. A threshold below every |x| (possible for the entropy search on a
+    /// tensor far from zero) would leave nothing; the observed range is kept then.
+    /// </summary>
     private static CalibrationRange Clip(CalibrationRange range, float threshold)
-        => new(MathF.Max(range.Min, -threshold), MathF.Min(range.Max, threshold));
+    {
+        var clipped = new CalibrationRange(MathF.Max(range.Min, -threshold), MathF.Min(range.Max, threshold));
+        return clipped.Min <= clipped.Max ? clipped : range;
+    }
 
     /// <summary>Runs one sample at a time on buffers it keeps, and tracks which storage the steps that ran touched.</summary>
     private sealed class SampleRunner
