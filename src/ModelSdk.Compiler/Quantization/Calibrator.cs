@@ -215,7 +215,7 @@ public static class Calibrator
 
     private static void CheckSampleCount(int samples, SampleDataSet data, string? modelPath, ICollection<Diagnostic> warnings)
     {
-        string files = string.Join(", ", data.Dependencies.Take(data.Inputs.Count).Select(f => $"'{f}'"));
+        string files = string.Join(", ", data.Sources.Select(f => $"'{f}'"));
         if (samples == 0)
         {
             throw new CompileException(new Diagnostic(DiagnosticCodes.CalibrationTooFewSamples, DiagnosticSeverity.Error,

@@ -58,6 +58,9 @@ public sealed class SampleDataSet
     /// <summary>The inputs, in graph order.</summary>
     public IReadOnlyList<DataInput> Inputs => _sources.Select(s => s.Input).ToList();
 
+    /// <summary>The file or folder of each input, in the order of <see cref="Inputs"/>.</summary>
+    public IReadOnlyList<string> Sources => _sources.Select(s => s.Path).ToList();
+
     /// <summary>
     /// Every file and folder this data set reads (for the build's incremental checks): each CSV, each
     /// folder, and each <c>.bin</c> file in it.
