@@ -106,6 +106,24 @@ public sealed class QuantizeCompileTests : IDisposable
     }
 
     [Fact]
+    public void A_model_with_nothing_to_quantize_warns()
+    {
+        var b = new OnnxModelBuilder();
+        b.Output(b.Node("Relu", [b.Input("x", ElementType.Float32, 1, 3)]), ElementType.Float32);
+        string relu = Path.Combine(_dir, "relu.onnx");
+        File.WriteAllBytes(relu, b.Build());
+        string csv = Write("calib.csv", string.Join("\n", Enumerable.Range(0, 8).Select(i => $"{i},1,2")));
+
+        string int8 = CompileModel(relu, "--quantize", "int8", "--calibration-data", csv).Output;
+        string fp16 = CompileModel(relu, "--quantize", "fp16").Output;
+
+        Assert.Contains($"{relu} : warning MSDK3008 : Quantize='int8' was requested, but the model has no float32 Conv, Gemm or MatMul", int8);
+        Assert.Contains("(8 samples; 0 tensors calibrated with minmax)", int8);
+        Assert.Contains($"{relu} : warning MSDK3008 : Quantize='fp16' was requested, but the model has no float32 weights", fp16);
+        Assert.DoesNotContain("MSDK3008", Compile("--quantize", "fp16").Output);
+    }
+
+    [Fact]
     public void Quantize_none_compiles_as_before()
     {
         (int code, string output) = Compile("--quantize", "none", "--calibration-data", Path.Combine(_dir, "ignored.csv"));
@@ -120,11 +138,13 @@ public sealed class QuantizeCompileTests : IDisposable
         return path;
     }
 
-    private (int Code, string Output) Compile(params string[] options)
+    private (int Code, string Output) Compile(params string[] options) => CompileModel(_model, options);
+
+    private (int Code, string Output) CompileModel(string model, params string[] options)
     {
         string[] args =
         [
-            "compile", "--model", _model, "--plan", Path.Combine(_dir, "m.plan"), "--weights", Path.Combine(_dir, "m.weights"),
+            "compile", "--model", model, "--plan", Path.Combine(_dir, "m.plan"), "--weights", Path.Combine(_dir, "m.weights"),
             "--report", Path.Combine(_dir, "m.report.md"), "--deps", Path.Combine(_dir, "m.deps"), .. options,
         ];
         var writer = new StringWriter();

@@ -16,7 +16,7 @@ public sealed class QuantizationBuildTests(PackageFeed feed)
         string outside = Path.Combine(feed.Root, "outside.csv");
         File.WriteAllText(outside, "1\n");
         string mlp = Path.Combine(RepositoryPaths.Fixtures, "mlp.onnx");
-        string project = feed.CreateProject("QuantizeOptions", Csproj("""
+        string project = feed.CreateProject("QuantizeOptions", ConsumerProjectTests.Csproj("""
                 <OnnxModel Include="Models/a.onnx" Quantize="int9" />
                 <OnnxModel Include="Models/b.onnx" Quantize="int8" CalibrationMethod="kl" CalibrationPercentile="0" CalibrationData="../outside.csv" />
                 <OnnxModel Include="Models/c.onnx" Quantize="int8" CalibrationData="Data/missing.csv" />
@@ -47,7 +47,7 @@ public sealed class QuantizationBuildTests(PackageFeed feed)
         Directory.CreateDirectory(data);
         var random = new Random(7);
         File.WriteAllLines(Path.Combine(data, "calib.csv"), Enumerable.Range(0, 3).Select(_ => string.Join(",", Enumerable.Range(0, 64).Select(_ => (random.NextDouble() - 0.5).ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
-        string project = feed.CreateProject("QuantizeInt8", Csproj("""
+        string project = feed.CreateProject("QuantizeInt8", ConsumerProjectTests.Csproj("""
                 <OnnxModel Include="Models/mlp.onnx" Quantize="int8" CalibrationData="Data/calib.csv" CalibrationMethod="percentile" CalibrationPercentile="99.9" />
             """), "System.Console.WriteLine();",
             [(Path.Combine(RepositoryPaths.Fixtures, "mlp.onnx"), "Models/mlp.onnx"), (Path.Combine(data, "calib.csv"), "Data/calib.csv")]);
@@ -59,17 +59,4 @@ public sealed class QuantizationBuildTests(PackageFeed feed)
         Assert.Matches(@"mlp\.onnx : error MSDK3007: Quantize='int8' is not available yet: .* \(3 samples; \d+ tensors calibrated with percentile\)", result.Output);
         Assert.DoesNotContain("   at ", result.Output);
     }
-
-    private static string Csproj(string items) => $"""
-        <Project Sdk="Microsoft.NET.Sdk">
-          <PropertyGroup>
-            <OutputType>Exe</OutputType>
-            <TargetFramework>net10.0</TargetFramework>
-          </PropertyGroup>
-          <ItemGroup>
-            <PackageReference Include="ModelSdk" Version="$(ModelSdkVersion)" />
-        {items}
-          </ItemGroup>
-        </Project>
-        """;
 }
