@@ -201,7 +201,8 @@ namespace ModelSdk.Tasks
 
         /// <summary>
         /// Validates the quantization metadata and resolves its data paths against the project folder. With
-        /// Quantize=none the other options are not used, so they are neither checked nor passed on.
+        /// Quantize=none the values are still checked (a typo surfaces at once), but the data is not looked
+        /// for and nothing is passed on.
         /// </summary>
         private Dictionary<string, string> QuantizationMetadata(ITaskItem model, string identity, out List<string> dataFiles)
         {
@@ -211,11 +212,6 @@ namespace ModelSdk.Tasks
             if (!QuantizeModes.Contains(quantize))
             {
                 Error("MSDK3001", identity, $"Quantize '{quantize}' is not one of {string.Join(", ", QuantizeModes)}.");
-                return result;
-            }
-
-            if (quantize == "none")
-            {
                 return result;
             }
 
@@ -229,6 +225,11 @@ namespace ModelSdk.Tasks
             if (!double.TryParse(percentileText, NumberStyles.Float, CultureInfo.InvariantCulture, out double percentile) || !(percentile > 0 && percentile <= 100))
             {
                 Error("MSDK3001", identity, $"CalibrationPercentile '{percentileText}' must be a number in (0, 100], e.g. 99.99.");
+            }
+
+            if (quantize == "none")
+            {
+                return result;
             }
 
             string calibration = Metadata(model, "CalibrationData", string.Empty);

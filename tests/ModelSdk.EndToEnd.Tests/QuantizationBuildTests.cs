@@ -22,8 +22,9 @@ public sealed class QuantizationBuildTests(PackageFeed feed)
                 <OnnxModel Include="Models/c.onnx" Quantize="int8" CalibrationData="Data/missing.csv" />
                 <OnnxModel Include="Models/d.onnx" Quantize="INT8" />
                 <OnnxModel Include="Models/e.onnx" Quantize="none" CalibrationData="Data/ignored-when-none.csv" />
+                <OnnxModel Include="Models/f.onnx" CalibrationMethod="maxmin" />
             """), "System.Console.WriteLine();",
-            [(mlp, "Models/a.onnx"), (mlp, "Models/b.onnx"), (mlp, "Models/c.onnx"), (mlp, "Models/d.onnx"), (mlp, "Models/e.onnx")]);
+            [(mlp, "Models/a.onnx"), (mlp, "Models/b.onnx"), (mlp, "Models/c.onnx"), (mlp, "Models/d.onnx"), (mlp, "Models/e.onnx"), (mlp, "Models/f.onnx")]);
 
         DotNet.Result result = PackageFeed.Build(project);
 
@@ -36,6 +37,7 @@ public sealed class QuantizationBuildTests(PackageFeed feed)
         Assert.Contains("Models/c.onnx : error MSDK3002: The CalibrationData file 'Data/missing.csv' does not exist", output);
         Assert.Contains("Models/d.onnx : error MSDK3001: Quantize='int8' needs CalibrationData", output);
         Assert.DoesNotContain("Models/e.onnx : error", output);
+        Assert.Contains("Models/f.onnx : error MSDK3001: CalibrationMethod 'maxmin' is not one of minmax, percentile, entropy.", output);
         Assert.DoesNotContain("MSDK2007", output);
         Assert.DoesNotContain("   at ", output);
     }
