@@ -87,7 +87,7 @@ public static class ModelCompiler
             if (options.Quantize != QuantizeMode.None)
             {
                 var all = new List<string>(imported.Dependencies);
-                dependencies = all; // the data files count even when the step fails, so that fixing them recompiles
+                dependencies = all; // plus the data files: the .deps stamps of a successful quantized compile must cover them
                 QuantizationInputs prepared = QuantizationStage.Prepare(imported.Graph, options, diagnostics, all);
                 throw QuantizationStage.NotAvailable(options, prepared); // until the int8/fp16/bf16 rewrite exists
             }
