@@ -26,7 +26,10 @@ public static class CommandLine
           modelsdk operators
               Print the supported operators as a markdown table.
           modelsdk compile --model MODEL --plan FILE --weights FILE --report FILE --deps FILE [--input-shapes SPEC]
+                  [--quantize none|int8|fp16|bf16] [--calibration-data DATA] [--calibration-method minmax|percentile|entropy]
+                  [--calibration-percentile P] [--quantize-exclude NAME;NAME…] [--validation-data DATA]
               Compile a model to a plan and weights blob (what the MSBuild task runs).
+              DATA: a CSV (one sample per row) or a folder of raw .bin tensors; name=DATA;name2=DATA per input.
 
         SPEC fixes symbolic input dimensions: name=d0,d1,…;name2=…
         Exit codes: 0 success, 1 model error or failed case, 2 usage error.

@@ -4,6 +4,7 @@ using ModelSdk.Compiler.Ir;
 using ModelSdk.Compiler.Lowering;
 using ModelSdk.Compiler.Operators;
 using ModelSdk.Compiler.Passes;
+using ModelSdk.Compiler.Quantization;
 using ModelSdk.Compiler.Reports;
 using ModelSdk.Plan;
 
@@ -82,7 +83,16 @@ public static class ModelCompiler
             diagnostics.AddRange(imported.Warnings);
             dependencies = imported.Dependencies;
             PassPipeline.Run(imported.Graph, OperatorRegistry.Default, options.ModelPath);
-            built = PlanBuilder.Build(imported.Graph, OperatorRegistry.Default, imported.Sha256, options.ModelPath);
+            PlanWithWeights plan = PlanBuilder.Build(imported.Graph, OperatorRegistry.Default, imported.Sha256, options.ModelPath);
+            if (options.Quantize != QuantizeMode.None)
+            {
+                var all = new List<string>(imported.Dependencies);
+                dependencies = all; // plus the data files: the .deps stamps of a successful quantized compile must cover them
+                QuantizationInputs prepared = QuantizationStage.Prepare(imported.Graph, options, diagnostics, all);
+                throw QuantizationStage.NotAvailable(options, prepared); // until the int8/fp16/bf16 rewrite exists
+            }
+
+            built = plan;
             planText = PlanWriter.Write(built.Plan);
             PlanReader.Read(planText); // the generator must accept every plan the compiler writes
             report = MarkdownReport.Create(imported.Graph, built, OperatorRegistry.Default, options);

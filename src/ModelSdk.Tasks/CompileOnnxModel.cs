@@ -51,6 +51,26 @@ namespace ModelSdk.Tasks
                 cmd.AppendSwitchIfNotNull("--input-shapes ", shapes);
             }
 
+            if (Model.GetMetadata("ModelSdkQuantize") is { Length: > 0 } quantize && quantize != "none")
+            {
+                cmd.AppendSwitchIfNotNull("--quantize ", quantize);
+                foreach ((string option, string metadata) in new[]
+                {
+                    ("--calibration-data ", "ModelSdkCalibrationData"),
+                    ("--calibration-method ", "ModelSdkCalibrationMethod"),
+                    ("--calibration-percentile ", "ModelSdkCalibrationPercentile"),
+                    ("--quantize-exclude ", "ModelSdkQuantizeExclude"),
+                    ("--validation-data ", "ModelSdkValidationData"),
+                })
+                {
+                    string value = Model.GetMetadata(metadata);
+                    if (value.Length > 0)
+                    {
+                        cmd.AppendSwitchIfNotNull(option, value);
+                    }
+                }
+            }
+
             return cmd.ToString();
         }
 

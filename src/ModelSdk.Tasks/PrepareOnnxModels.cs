@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
@@ -18,6 +19,8 @@ namespace ModelSdk.Tasks
     {
         private static readonly string[] KnownTargets = { "cpu" };
         private static readonly string[] PlannedTargets = { "cuda", "opencl" };
+        private static readonly string[] QuantizeModes = { "none", "int8", "fp16", "bf16" };
+        private static readonly string[] CalibrationMethods = { "minmax", "percentile", "entropy" };
 
         /// <summary>The <c>OnnxModel</c> items.</summary>
         [Required]
@@ -26,6 +29,9 @@ namespace ModelSdk.Tasks
         /// <summary>Where compiled models go (<c>$(IntermediateOutputPath)modelsdk/</c>).</summary>
         [Required]
         public string IntermediateDirectory { get; set; } = string.Empty;
+
+        /// <summary>The project's folder (<c>$(MSBuildProjectDirectory)</c>): data paths are relative to it and must stay inside it.</summary>
+        public string ProjectDirectory { get; set; } = string.Empty;
 
         /// <summary>The project's root namespace: the default <c>Namespace</c>.</summary>
         public string RootNamespace { get; set; } = string.Empty;
@@ -83,11 +89,7 @@ namespace ModelSdk.Tasks
                 }
             }
 
-            string quantize = Metadata(model, "Quantize", "none");
-            if (!string.Equals(quantize, "none", StringComparison.OrdinalIgnoreCase))
-            {
-                Error("MSDK2007", identity, $"Quantize='{quantize}' is not available in this version of ModelSdk; use Quantize='none'.");
-            }
+            Dictionary<string, string> quantization = QuantizationMetadata(model, identity, out List<string> dataFiles);
 
             foreach (string unsupported in new[] { "FeatureTensor", "TrainingData" })
             {
@@ -108,6 +110,12 @@ namespace ModelSdk.Tasks
             item.SetMetadata("ModelSdkAccessibility", accessibility);
             item.SetMetadata("ModelSdkInputShapes", Metadata(model, "InputShapes", string.Empty));
             item.SetMetadata("ModelSdkResourceName", "ModelSdk/" + normalized + ".weights");
+            foreach (KeyValuePair<string, string> option in quantization)
+            {
+                item.SetMetadata(option.Key, option.Value);
+            }
+
+            item.SetMetadata("DataFiles", string.Join(";", dataFiles));
             item.SetMetadata("PlanFile", Output(".plan"));
             item.SetMetadata("WeightsFile", Output(".weights"));
             item.SetMetadata("ReportFile", Output(".report.md"));
@@ -148,6 +156,14 @@ namespace ModelSdk.Tasks
                 continue;
             }
 
+            if (size == -1)
+            {
+                // A folder of samples: its time changes when a file is added or removed. Not an input of the
+                // compile target (its files are); a change deletes the plan instead.
+                changed |= !Directory.Exists(parts[2]) || Directory.GetLastWriteTimeUtc(parts[2]).Ticks != ticks;
+                continue;
+            }
+
             var info = new FileInfo(parts[2]);
             changed |= !info.Exists || info.Length != size || info.LastWriteTimeUtc.Ticks != ticks;
             if (info.Exists && !string.Equals(info.FullName, Path.GetFullPath(modelPath), StringComparison.Ordinal))
@@ -164,7 +180,7 @@ namespace ModelSdk.Tasks
             var sb = new StringBuilder();
             sb.Append("sdk=").Append(SdkVersion).Append('\n');
             sb.Append("model=").Append(modelPath).Append('\n');
-            foreach (string key in new[] { "ModelSdkInputShapes" })
+            foreach (string key in new[] { "ModelSdkInputShapes" }.Concat(QuantizationKeys))
             {
                 sb.Append(key).Append('=').Append(item.GetMetadata(key)).Append('\n');
             }
@@ -175,6 +191,115 @@ namespace ModelSdk.Tasks
             {
                 File.WriteAllText(path, content);
             }
+        }
+
+        private static readonly string[] QuantizationKeys =
+        {
+            "ModelSdkQuantize", "ModelSdkCalibrationData", "ModelSdkCalibrationMethod", "ModelSdkCalibrationPercentile",
+            "ModelSdkQuantizeExclude", "ModelSdkValidationData",
+        };
+
+        /// <summary>
+        /// Validates the quantization metadata and resolves its data paths against the project folder. With
+        /// Quantize=none the values are still checked (a typo surfaces at once), but the data is not looked
+        /// for and nothing is passed on.
+        /// </summary>
+        private Dictionary<string, string> QuantizationMetadata(ITaskItem model, string identity, out List<string> dataFiles)
+        {
+            var result = QuantizationKeys.ToDictionary(k => k, _ => string.Empty);
+            dataFiles = new List<string>();
+            string quantize = Metadata(model, "Quantize", "none").ToLowerInvariant();
+            if (!QuantizeModes.Contains(quantize))
+            {
+                Error("MSDK3001", identity, $"Quantize '{quantize}' is not one of {string.Join(", ", QuantizeModes)}.");
+                return result;
+            }
+
+            string method = Metadata(model, "CalibrationMethod", "minmax").ToLowerInvariant();
+            if (!CalibrationMethods.Contains(method))
+            {
+                Error("MSDK3001", identity, $"CalibrationMethod '{method}' is not one of {string.Join(", ", CalibrationMethods)}.");
+            }
+
+            string percentileText = Metadata(model, "CalibrationPercentile", "99.99");
+            if (!double.TryParse(percentileText, NumberStyles.Float, CultureInfo.InvariantCulture, out double percentile) || !(percentile > 0 && percentile <= 100))
+            {
+                Error("MSDK3001", identity, $"CalibrationPercentile '{percentileText}' must be a number in (0, 100], e.g. 99.99.");
+            }
+
+            if (quantize == "none")
+            {
+                return result;
+            }
+
+            string calibration = Metadata(model, "CalibrationData", string.Empty);
+            if (quantize == "int8" && calibration.Length == 0)
+            {
+                Error("MSDK3001", identity, "Quantize='int8' needs CalibrationData: a CSV with one representative input per row, or a folder of raw .bin tensors (CalibrationData=\"x=a.csv;mask=b.csv\" for several inputs).");
+            }
+
+            result["ModelSdkQuantize"] = quantize;
+            result["ModelSdkCalibrationMethod"] = method;
+            result["ModelSdkCalibrationPercentile"] = percentileText;
+            result["ModelSdkQuantizeExclude"] = Metadata(model, "QuantizeExclude", string.Empty);
+            result["ModelSdkCalibrationData"] = ResolveData(identity, "CalibrationData", calibration, dataFiles);
+            result["ModelSdkValidationData"] = ResolveData(identity, "ValidationData", Metadata(model, "ValidationData", string.Empty), dataFiles);
+            return result;
+        }
+
+        /// <summary>
+        /// Resolves each path of a data specification (<c>path</c> or <c>name=path;…</c>) against the project
+        /// folder; a path that leaves the folder or does not exist is an error naming it. Adds the files read
+        /// (a CSV, or the .bin files of a folder) to <paramref name="files"/>, the compile target's inputs.
+        /// </summary>
+        private string ResolveData(string identity, string option, string spec, List<string> files)
+        {
+            string root = Path.GetFullPath(ProjectDirectory.Length > 0 ? ProjectDirectory : Directory.GetCurrentDirectory());
+            string rootPrefix = root.EndsWith(Path.DirectorySeparatorChar.ToString(), StringComparison.Ordinal) ? root : root + Path.DirectorySeparatorChar;
+            StringComparison comparison = Path.DirectorySeparatorChar == '\\' ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+            var resolved = new List<string>();
+            foreach (string entry in spec.Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries).Select(e => e.Trim()).Where(e => e.Length > 0))
+            {
+                int eq = entry.IndexOf('=');
+                string name = eq < 0 ? string.Empty : entry.Substring(0, eq).Trim() + "=";
+                string path = eq < 0 ? entry : entry.Substring(eq + 1).Trim();
+                string full;
+                try
+                {
+                    full = Path.GetFullPath(Path.Combine(root, path));
+                }
+                catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+                {
+                    Error("MSDK3002", identity, $"{option} path '{path}' is not a valid path: {e.Message}");
+                    continue;
+                }
+
+                if (!full.StartsWith(rootPrefix, comparison))
+                {
+                    Error("MSDK3002", identity, $"{option} '{path}' lies outside the project folder '{root}'; keep calibration and validation data inside the project.");
+                    continue;
+                }
+
+                if (Directory.Exists(full))
+                {
+                    files.AddRange(Directory.GetFiles(full)
+                        .Where(f => string.Equals(Path.GetExtension(f), ".bin", StringComparison.OrdinalIgnoreCase))
+                        .OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal));
+                }
+                else if (File.Exists(full))
+                {
+                    files.Add(full);
+                }
+                else
+                {
+                    Error("MSDK3002", identity, $"The {option} file '{path}' does not exist (looked for '{full}').");
+                    continue;
+                }
+
+                resolved.Add(name + full);
+            }
+
+            return string.Join(";", resolved);
         }
 
         private static string Metadata(ITaskItem item, string name, string fallback)

@@ -172,7 +172,7 @@ public sealed class ConsumerProjectTests(PackageFeed feed)
         return model.ToByteArray();
     }
 
-    private static string Csproj(string items) => $"""
+    internal static string Csproj(string items) => $"""
         <Project Sdk="Microsoft.NET.Sdk">
           <PropertyGroup>
             <OutputType>Exe</OutputType>

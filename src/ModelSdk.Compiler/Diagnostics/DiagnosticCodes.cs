@@ -54,6 +54,24 @@ public static class DiagnosticCodes
     public const string UnsupportedAttribute = "MSDK2006";
     /// <summary>Invalid compile options (targets, class name, …).</summary>
     public const string InvalidOptions = "MSDK2007";
+    /// <summary>A quantization option is invalid (Quantize, CalibrationMethod, CalibrationPercentile, a data specification).</summary>
+    public const string InvalidQuantizationOptions = "MSDK3001";
+    /// <summary>Calibration or validation data is missing, unreadable, or lies outside the project.</summary>
+    public const string CalibrationDataUnreadable = "MSDK3002";
+    /// <summary>A calibration sample has the wrong number of values (a CSV row) or bytes (a .bin file).</summary>
+    public const string CalibrationSampleSize = "MSDK3003";
+    /// <summary>A calibration CSV field is not a number, or not a value of the input's element type.</summary>
+    public const string CalibrationValueInvalid = "MSDK3004";
+    /// <summary>Too few calibration samples: a warning under 8, an error when there are none.</summary>
+    public const string CalibrationTooFewSamples = "MSDK3005";
+    /// <summary>The calibration data does not match the model's inputs (an input not covered, an unknown name, different sample counts).</summary>
+    public const string CalibrationInputsMismatch = "MSDK3006";
+    /// <summary>The requested quantization cannot be applied by this version (the graph rewrite is not available yet).</summary>
+    public const string QuantizationNotAvailable = "MSDK3007";
+    /// <summary>Quantization was requested but the model has no quantizable layer (warning).</summary>
+    public const string NothingToQuantize = "MSDK3008";
+    /// <summary>A calibrated tensor held NaN or infinite values, which calibration ignores (warning).</summary>
+    public const string CalibrationNonFinite = "MSDK3009";
     /// <summary>An unexpected internal error; please report it with the model.</summary>
     public const string InternalError = "MSDK9001";
 }

@@ -166,6 +166,24 @@ public static class MemoryPlanner
         return (offsets, Align(arena));
     }
 
+    /// <summary>
+    /// Places every buffer after the previous one, in id order, never sharing space (at least one
+    /// alignment unit each, so no two buffers share an offset). Calibration plans with it to read every
+    /// intermediate tensor after a run.
+    /// </summary>
+    public static (Dictionary<int, long> Offsets, long ArenaBytes) PlanWithoutReuse(IReadOnlyList<BufferRequest> requests)
+    {
+        var offsets = new Dictionary<int, long>(requests.Count);
+        long arena = 0;
+        foreach (BufferRequest r in requests.OrderBy(r => r.Id))
+        {
+            offsets[r.Id] = arena;
+            arena = Align(arena + Math.Max(r.Bytes, 1));
+        }
+
+        return (offsets, arena);
+    }
+
     /// <summary>Rounds up to <see cref="Alignment"/>.</summary>
     public static long Align(long value) => checked((value + Alignment - 1) / Alignment * Alignment);
 }

@@ -24,7 +24,12 @@ public static class PlanBuilder
         typeof(PlanBuilder).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     /// <summary>Builds the plan of <paramref name="graph"/> (after <see cref="PassPipeline"/>).</summary>
-    public static PlanWithWeights Build(Graph graph, OperatorRegistry registry, string sourceSha256, string? modelPath)
+    /// <param name="graph">The inferred graph.</param>
+    /// <param name="registry">The operators.</param>
+    /// <param name="sourceSha256">SHA-256 of the model file, written into the plan.</param>
+    /// <param name="modelPath">The model file, for diagnostics.</param>
+    /// <param name="reuseArena">False gives every intermediate tensor its own arena space (for calibration, which reads them all after a run).</param>
+    public static PlanWithWeights Build(Graph graph, OperatorRegistry registry, string sourceSha256, string? modelPath, bool reuseArena = true)
     {
         var program = new LoweredProgram();
         foreach (Value input in graph.Inputs)
@@ -41,7 +46,7 @@ public static class PlanBuilder
         }
 
         var outputTensors = BindOutputs(graph, program);
-        return Layout(graph, program, outputTensors, sourceSha256, macs, modelPath);
+        return Layout(graph, program, outputTensors, sourceSha256, macs, modelPath, reuseArena);
     }
 
     /// <summary>
@@ -73,7 +78,7 @@ public static class PlanBuilder
         return result;
     }
 
-    private static PlanWithWeights Layout(Graph graph, LoweredProgram program, List<Value> outputs, string sourceSha256, long macs, string? modelPath)
+    private static PlanWithWeights Layout(Graph graph, LoweredProgram program, List<Value> outputs, string sourceSha256, long macs, string? modelPath, bool reuseArena)
     {
         int count = program.Tensors.Count;
         var roots = new Value[count];
@@ -170,7 +175,7 @@ public static class PlanBuilder
             }
         }
 
-        (Dictionary<int, long> arenaOffsets, long arenaBytes) = MemoryPlanner.Plan(requests);
+        (Dictionary<int, long> arenaOffsets, long arenaBytes) = reuseArena ? MemoryPlanner.Plan(requests) : MemoryPlanner.PlanWithoutReuse(requests);
         if (arenaBytes > Array.MaxLength)
         {
             throw new CompileException(new Diagnostic(DiagnosticCodes.LimitExceeded, DiagnosticSeverity.Error,

@@ -1,0 +1,116 @@
+using System.Globalization;
+using ModelSdk.Compiler.Diagnostics;
+using ModelSdk.Compiler.Ir;
+using ModelSdk.Plan;
+
+namespace ModelSdk.Compiler.Quantization;
+
+/// <summary>What the quantization step gathered before the rewrite.</summary>
+/// <param name="Calibration">Ranges of the activations (int8 only).</param>
+/// <param name="ValidationSamples">Samples of <c>ValidationData</c>, or -1 when none was given.</param>
+public sealed record QuantizationInputs(CalibrationResult? Calibration, int ValidationSamples);
+
+/// <summary>
+/// The quantization step of a compile. <see cref="Prepare"/> checks everything a quantized build needs —
+/// the options, the calibration and validation data (read in full, so their errors surface now) — and
+/// runs calibration. The graph rewrite does not exist yet, so the compiler then calls
+/// <see cref="NotAvailable"/>, which stops the compile with <see cref="DiagnosticCodes.QuantizationNotAvailable"/>
+/// rather than produce a float model the user did not ask for.
+/// </summary>
+public static class QuantizationStage
+{
+    /// <summary>
+    /// Prepares quantization for <paramref name="options"/>.<see cref="CompileOptions.Quantize"/> ≠ none. Warnings
+    /// go to <paramref name="diagnostics"/>, the data files to <paramref name="dependencies"/> (so that the
+    /// build recompiles when they change); errors throw <see cref="CompileException"/>.
+    /// </summary>
+    public static QuantizationInputs Prepare(Graph graph, CompileOptions options, ICollection<Diagnostic> diagnostics, ICollection<string> dependencies)
+    {
+        string? model = options.ModelPath;
+        IReadOnlyList<DataInput> inputs = DataInput.Of(graph);
+        CheckExcludedNames(graph, options, diagnostics);
+        string mode = options.Quantize.ToString().ToLowerInvariant();
+
+        CalibrationResult? calibration = null;
+        if (options.Quantize == QuantizeMode.Int8)
+        {
+            if (string.IsNullOrWhiteSpace(options.CalibrationData))
+            {
+                throw new CompileException(new Diagnostic(DiagnosticCodes.InvalidQuantizationOptions, DiagnosticSeverity.Error,
+                    "Quantize='int8' needs CalibrationData: a CSV with one representative input per row, or a folder of raw .bin tensors.", model));
+            }
+
+            SampleDataSet data = SampleDataSet.Open(options.CalibrationData, inputs, "CalibrationData", labelled: false, model);
+            AddAll(dependencies, data.Dependencies);
+            var exclude = new HashSet<string>(options.QuantizeExclude, StringComparer.Ordinal);
+            if (!Calibrator.QuantizableNodes(graph, exclude).Any())
+            {
+                diagnostics.Add(new Diagnostic(DiagnosticCodes.NothingToQuantize, DiagnosticSeverity.Warning,
+                    "Quantize='int8' was requested, but the model has no float32 Conv, Gemm or MatMul to quantize (after QuantizeExclude).", model));
+            }
+
+            calibration = Calibrator.Run(graph, data, Calibrator.DefaultTensors(graph, exclude),
+                new CalibrationSettings(options.CalibrationMethod, options.CalibrationPercentile), model, diagnostics);
+        }
+        else if (!graph.Nodes.Any(n => n.Inputs.Any(v => v is { IsConstant: true, Type: ElementType.Float32 })))
+        {
+            diagnostics.Add(new Diagnostic(DiagnosticCodes.NothingToQuantize, DiagnosticSeverity.Warning,
+                $"Quantize='{mode}' was requested, but the model has no float32 weights to store at half size.", model));
+        }
+
+        int validationSamples = -1;
+        if (!string.IsNullOrWhiteSpace(options.ValidationData))
+        {
+            SampleDataSet validation = SampleDataSet.Open(options.ValidationData, inputs, "ValidationData", labelled: true, model);
+            AddAll(dependencies, validation.Dependencies);
+            validationSamples = validation.Read().Count();
+        }
+
+        return new QuantizationInputs(calibration, validationSamples);
+    }
+
+    /// <summary>Stops the compile: the rewrite to the requested format is not implemented yet. Says what was checked.</summary>
+    public static CompileException NotAvailable(CompileOptions options, QuantizationInputs prepared)
+    {
+        string mode = options.Quantize.ToString().ToLowerInvariant();
+        CalibrationResult? calibration = prepared.Calibration;
+        int validationSamples = prepared.ValidationSamples;
+        string checkedData = calibration is null ? string.Empty :
+            string.Create(CultureInfo.InvariantCulture, $" The calibration data was read and checked ({calibration.Samples} samples; {calibration.Tensors.Count} tensors calibrated with {options.CalibrationMethod.ToString().ToLowerInvariant()}).");
+        if (validationSamples >= 0)
+        {
+            checkedData += $" The validation data was read and checked ({validationSamples} samples).";
+        }
+
+        return new CompileException(new Diagnostic(DiagnosticCodes.QuantizationNotAvailable, DiagnosticSeverity.Error,
+            $"Quantize='{mode}' is not available yet: this version of ModelSdk cannot rewrite the model to {mode}, and it does not build a float model in its place.{checkedData} Set Quantize='none' (or remove it) to build the float model.", options.ModelPath));
+    }
+
+    private static void CheckExcludedNames(Graph graph, CompileOptions options, ICollection<Diagnostic> diagnostics)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Node node in graph.Nodes)
+        {
+            names.Add(node.Name);
+            names.UnionWith(node.Inputs.Where(v => v is not null).Select(v => v!.Name));
+            names.UnionWith(node.Outputs.Select(v => v.Name));
+        }
+
+        foreach (string name in options.QuantizeExclude.Where(n => !names.Contains(n)))
+        {
+            diagnostics.Add(new Diagnostic(DiagnosticCodes.InvalidQuantizationOptions, DiagnosticSeverity.Warning,
+                $"QuantizeExclude names '{name}', which is neither a node nor a tensor of the model (after fusion); it has no effect. `modelsdk inspect` lists the model.", options.ModelPath));
+        }
+    }
+
+    private static void AddAll(ICollection<string> target, IEnumerable<string> items)
+    {
+        foreach (string item in items)
+        {
+            if (!target.Contains(item))
+            {
+                target.Add(item);
+            }
+        }
+    }
+}
