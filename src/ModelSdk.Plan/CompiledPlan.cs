@@ -26,12 +26,31 @@ namespace ModelSdk.Plan
             IReadOnlyList<PlanValue> outputs,
             IReadOnlyList<PlanStep> steps,
             PlanCost cost)
+            : this(compilerVersion, modelName, sourceSha256, weightsBytes, weightsSha256, weightsBytes, arenaBytes, tensors, inputs, outputs, steps, cost)
+        {
+        }
+
+        /// <summary>Creates a plan whose weights take <paramref name="loadedWeightsBytes"/> in memory once loaded (see <see cref="LoadedWeightsBytes"/>).</summary>
+        public CompiledPlan(
+            string compilerVersion,
+            string modelName,
+            string sourceSha256,
+            long weightsBytes,
+            string weightsSha256,
+            long loadedWeightsBytes,
+            long arenaBytes,
+            IReadOnlyList<PlanTensor> tensors,
+            IReadOnlyList<PlanValue> inputs,
+            IReadOnlyList<PlanValue> outputs,
+            IReadOnlyList<PlanStep> steps,
+            PlanCost cost)
         {
             CompilerVersion = compilerVersion ?? throw new ArgumentNullException(nameof(compilerVersion));
             ModelName = modelName ?? throw new ArgumentNullException(nameof(modelName));
             SourceSha256 = sourceSha256 ?? throw new ArgumentNullException(nameof(sourceSha256));
             WeightsBytes = weightsBytes;
             WeightsSha256 = weightsSha256 ?? throw new ArgumentNullException(nameof(weightsSha256));
+            LoadedWeightsBytes = loadedWeightsBytes;
             ArenaBytes = arenaBytes;
             Tensors = tensors ?? throw new ArgumentNullException(nameof(tensors));
             Inputs = inputs ?? throw new ArgumentNullException(nameof(inputs));
@@ -54,6 +73,14 @@ namespace ModelSdk.Plan
 
         /// <summary>SHA-256 (lower-case hex) of the weights payload; the blob header repeats it.</summary>
         public string WeightsSha256 { get; }
+
+        /// <summary>
+        /// Size of the weights in memory once loaded, which weights tensors' <see cref="PlanTensor.Offset"/> refer to.
+        /// Equal to <see cref="WeightsBytes"/> unless some weights are stored in a narrower type than they are
+        /// computed in (<see cref="PlanTensor.StoredType"/>): the loader copies the payload to the start of the
+        /// loaded weights, then widens each such tensor into its place (see <see cref="WeightsLayout"/>).
+        /// </summary>
+        public long LoadedWeightsBytes { get; }
 
         /// <summary>Size of the scratch arena that holds every intermediate tensor.</summary>
         public long ArenaBytes { get; }
@@ -92,6 +119,12 @@ namespace ModelSdk.Plan
     {
         /// <summary>Creates a tensor.</summary>
         public PlanTensor(int id, string name, ElementType type, int[] shape, StorageKind storage, int index, long offset)
+            : this(id, name, type, shape, storage, index, offset, type, offset)
+        {
+        }
+
+        /// <summary>Creates a weights tensor stored in the payload as <paramref name="storedType"/> at <paramref name="storedOffset"/>.</summary>
+        public PlanTensor(int id, string name, ElementType type, int[] shape, StorageKind storage, int index, long offset, ElementType storedType, long storedOffset)
         {
             Id = id;
             Name = name ?? throw new ArgumentNullException(nameof(name));
@@ -100,6 +133,8 @@ namespace ModelSdk.Plan
             Storage = storage;
             Index = index;
             Offset = offset;
+            StoredType = storedType;
+            StoredOffset = storedOffset;
             long count = 1;
             foreach (int d in shape)
             {
@@ -129,6 +164,21 @@ namespace ModelSdk.Plan
 
         /// <summary>Byte offset in the weights blob or arena; otherwise 0.</summary>
         public long Offset { get; }
+
+        /// <summary>
+        /// The element type in the weights payload: <see cref="Type"/>, or a narrower float type (float16,
+        /// bfloat16) that the loader widens to <see cref="Type"/> (float32) once, when the weights are loaded.
+        /// </summary>
+        public ElementType StoredType { get; }
+
+        /// <summary>Byte offset in the weights payload of the stored elements; <see cref="Offset"/> unless <see cref="IsWidened"/>.</summary>
+        public long StoredOffset { get; }
+
+        /// <summary>Whether the payload stores the tensor in a narrower type than <see cref="Type"/>.</summary>
+        public bool IsWidened => StoredType != Type;
+
+        /// <summary>Size in bytes in the weights payload.</summary>
+        public long StoredByteCount => ElementCount * StoredType.SizeInBytes();
 
         /// <summary>Number of elements (the product of the shape).</summary>
         public long ElementCount { get; }

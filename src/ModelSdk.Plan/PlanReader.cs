@@ -75,6 +75,7 @@ namespace ModelSdk.Plan
                     case "weights":
                         state.WeightsBytes = cur.Long();
                         state.WeightsSha = cur.Hex();
+                        state.LoadedWeightsBytes = cur.AtEnd ? state.WeightsBytes : cur.Keyed("loaded");
                         break;
                     case "arena":
                         state.ArenaBytes = cur.Long();
@@ -153,6 +154,22 @@ namespace ModelSdk.Plan
             string storage = cur.Word();
             long where = cur.Long();
             string name = cur.Quoted();
+            ElementType storedType = type;
+            long storedOffset = where;
+            if (!cur.AtEnd)
+            {
+                // A weight stored narrower than it is computed in: stored=float16@offset.
+                string stored = cur.Word();
+                int at = stored.IndexOf('@');
+                if (storage != "weights" || !stored.StartsWith("stored=", StringComparison.Ordinal) || at < 0
+                    || !ElementTypes.TryParse(stored.Substring("stored=".Length, at - "stored=".Length), out storedType))
+                {
+                    throw state.Error($"malformed stored type '{stored}'");
+                }
+
+                storedOffset = state.ParseLong(stored.Substring(at + 1));
+            }
+
             try
             {
                 switch (storage)
@@ -162,7 +179,7 @@ namespace ModelSdk.Plan
                     case "output":
                         return new PlanTensor(id, name, type, shape, StorageKind.Output, (int)where, 0);
                     case "weights":
-                        return new PlanTensor(id, name, type, shape, StorageKind.Weights, -1, where);
+                        return new PlanTensor(id, name, type, shape, StorageKind.Weights, -1, where, storedType, storedOffset);
                     case "arena":
                         return new PlanTensor(id, name, type, shape, StorageKind.Arena, -1, where);
                     default:
@@ -360,6 +377,7 @@ namespace ModelSdk.Plan
             public string? SourceSha;
             public string? WeightsSha;
             public long WeightsBytes = -1;
+            public long LoadedWeightsBytes = -1;
             public long ArenaBytes = -1;
             public long Params = -1;
             public long Macs = -1;
@@ -430,7 +448,7 @@ namespace ModelSdk.Plan
                 CheckBindings(StorageKind.Output, Outputs, "output");
                 foreach (PlanTensor t in Tensors)
                 {
-                    long limit = t.Storage == StorageKind.Weights ? WeightsBytes : t.Storage == StorageKind.Arena ? ArenaBytes : long.MaxValue;
+                    long limit = t.Storage == StorageKind.Weights ? LoadedWeightsBytes : t.Storage == StorageKind.Arena ? ArenaBytes : long.MaxValue;
                     if (t.Offset < 0 || t.Offset > limit || t.ByteCount > limit - t.Offset)
                     {
                         throw Error($"tensor {t.Id} lies outside its storage");
@@ -442,7 +460,14 @@ namespace ModelSdk.Plan
                     }
                 }
 
-                return new CompiledPlan(Compiler, Model, SourceSha, WeightsBytes, WeightsSha, ArenaBytes, Tensors, Inputs, Outputs, Steps, new PlanCost(Params, Macs));
+                var plan = new CompiledPlan(Compiler, Model, SourceSha, WeightsBytes, WeightsSha, LoadedWeightsBytes, ArenaBytes, Tensors, Inputs, Outputs, Steps, new PlanCost(Params, Macs));
+                string? layoutProblem = WeightsLayout.Check(plan);
+                if (layoutProblem != null)
+                {
+                    throw Error(layoutProblem);
+                }
+
+                return plan;
             }
 
             private void CheckBindings(StorageKind kind, List<PlanValue> values, string what)

@@ -22,7 +22,13 @@ namespace ModelSdk.Plan
             sb.Append("compiler ").Append(PlanSyntax.Quote(plan.CompilerVersion)).Append('\n');
             sb.Append("model ").Append(PlanSyntax.Quote(plan.ModelName)).Append('\n');
             sb.Append("source-sha256 ").Append(plan.SourceSha256).Append('\n');
-            sb.Append("weights ").Append(Num(plan.WeightsBytes)).Append(' ').Append(plan.WeightsSha256).Append('\n');
+            sb.Append("weights ").Append(Num(plan.WeightsBytes)).Append(' ').Append(plan.WeightsSha256);
+            if (plan.LoadedWeightsBytes != plan.WeightsBytes)
+            {
+                sb.Append(" loaded=").Append(Num(plan.LoadedWeightsBytes));
+            }
+
+            sb.Append('\n');
             sb.Append("arena ").Append(Num(plan.ArenaBytes)).Append('\n');
             sb.Append("cost params=").Append(Num(plan.Cost.Parameters)).Append(" macs=").Append(Num(plan.Cost.Macs)).Append('\n');
             foreach (PlanTensor t in plan.Tensors)
@@ -46,7 +52,13 @@ namespace ModelSdk.Plan
                         break;
                 }
 
-                sb.Append(' ').Append(PlanSyntax.Quote(t.Name)).Append('\n');
+                sb.Append(' ').Append(PlanSyntax.Quote(t.Name));
+                if (t.IsWidened)
+                {
+                    sb.Append(" stored=").Append(t.StoredType.ToPlanName()).Append('@').Append(Num(t.StoredOffset));
+                }
+
+                sb.Append('\n');
             }
 
             foreach (PlanValue v in plan.Inputs)

@@ -96,7 +96,7 @@ public static class Executor
             }
         }
 
-        byte[] weights = weightsPayload.ToArray();
+        byte[] weights = LoadWeights(plan, weightsPayload);
         var arena = new byte[plan.ArenaBytes];
         var outputs = plan.Outputs.Select(o => new byte[plan.Tensors[o.TensorId].ByteCount]).ToArray();
         Span<byte> Resolve(int id)
@@ -114,6 +114,26 @@ public static class Executor
 
         Run(plan.Steps, Resolve, context);
         return outputs;
+    }
+
+    /// <summary>
+    /// The weights as the plan's tensors see them: the payload, with the weights it stores as float16 or bfloat16
+    /// widened to float32 by the same runtime code that generated classes load through.
+    /// </summary>
+    public static byte[] LoadWeights(CompiledPlan plan, ReadOnlySpan<byte> weightsPayload)
+    {
+        if (plan.LoadedWeightsBytes == plan.WeightsBytes && !plan.Tensors.Any(t => t.IsWidened))
+        {
+            return weightsPayload.ToArray();
+        }
+
+        var loaded = new byte[plan.LoadedWeightsBytes];
+        Runtime.NarrowWeights[] narrow = WeightsLayout.Widenings(plan)
+            .Select(w => new Runtime.NarrowWeights(checked((int)w.StoredOffset), checked((int)w.Offset), checked((int)w.Count),
+                w.StoredType == ElementType.Float16 ? Runtime.NarrowFormat.Float16 : Runtime.NarrowFormat.BFloat16))
+            .ToArray();
+        Runtime.WeightsBlob.Widen(weightsPayload, loaded, narrow);
+        return loaded;
     }
 
     private static Dictionary<string, Action<StepContext>> FindBindings()

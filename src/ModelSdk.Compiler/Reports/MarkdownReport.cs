@@ -58,7 +58,8 @@ public static class MarkdownReport
         return sb.ToString();
     }
 
-    private static string Escape(string text)
+    /// <summary>Text for a markdown table cell: pipes escaped, backquotes and line breaks replaced.</summary>
+    internal static string Escape(string text)
     {
         var sb = new StringBuilder(text.Length);
         foreach (char c in text)

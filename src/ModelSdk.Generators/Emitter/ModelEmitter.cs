@@ -116,7 +116,29 @@ namespace ModelSdk.Generators.Emitter
                 ? $"{Runtime}.WeightsBlob.Empty"
                 : $"{Runtime}.WeightsBlob.FromResource(typeof({_options.ClassName}).Assembly, {Literals.String(_options.ResourceName)}, {Literals.Int(_plan.WeightsBytes)}L, {Literals.String(_plan.WeightsSha256)})";
             _w.Line("// Weights are read-only: every instance shares one copy, read from the assembly on first use.");
-            _w.Line($"private static readonly global::System.Lazy<{Runtime}.WeightsBlob> s_weights = new global::System.Lazy<{Runtime}.WeightsBlob>(() => {load});");
+            IReadOnlyList<WeightsWidening> widenings = WeightsLayout.Widenings(_plan);
+            if (widenings.Count == 0)
+            {
+                _w.Line($"private static readonly global::System.Lazy<{Runtime}.WeightsBlob> s_weights = new global::System.Lazy<{Runtime}.WeightsBlob>(() => {load});");
+            }
+            else
+            {
+                // Quantize="fp16|bf16": those weights are stored at half size and widened to float32 once, as they
+                // load, so the kernels below are the float32 ones.
+                _w.Line("// Weights stored as float16 or bfloat16 are widened to float32 once, as they load; the kernels compute in float32.");
+                _w.Line($"private static readonly global::System.Lazy<{Runtime}.WeightsBlob> s_weights = new global::System.Lazy<{Runtime}.WeightsBlob>(() => {Runtime}.WeightsBlob.FromResource(");
+                _w.Line($"    typeof({_options.ClassName}).Assembly, {Literals.String(_options.ResourceName)}, {Literals.Int(_plan.WeightsBytes)}L, {Literals.String(_plan.WeightsSha256)}, {Literals.Int(_plan.LoadedWeightsBytes)}L,");
+                _w.Line($"    new {Runtime}.NarrowWeights[]");
+                _w.Line("    {");
+                foreach (WeightsWidening w in widenings)
+                {
+                    string format = w.StoredType == ElementType.Float16 ? "Float16" : "BFloat16";
+                    _w.Line($"        new {Runtime}.NarrowWeights({Literals.Int(w.StoredOffset)}, {Literals.Int(w.Offset)}, {Literals.Int(w.Count)}, {Runtime}.NarrowFormat.{format}),");
+                }
+
+                _w.Line("    }));");
+            }
+
             _w.Line();
             _w.Line($"private readonly {Runtime}.WeightsBlob _weights;");
             _w.Line($"private readonly {Runtime}.Arena _arena;");
