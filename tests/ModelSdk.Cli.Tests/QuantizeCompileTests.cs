@@ -6,8 +6,8 @@ namespace ModelSdk.Cli.Tests;
 
 /// <summary>
 /// <c>modelsdk compile --quantize …</c> as the build runs it: options and data are checked and calibration
-/// runs, and since the rewrite does not exist yet the compile fails with MSDK3007 instead of quietly
-/// producing a float model.
+/// runs, and since the int8 rewrite does not exist yet the compile fails with MSDK3007 instead of quietly
+/// producing a float model; fp16 and bf16 compile.
 /// </summary>
 public sealed class QuantizeCompileTests : IDisposable
 {
@@ -85,13 +85,28 @@ public sealed class QuantizeCompileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("fp16")]
-    [InlineData("bf16")]
-    public void Half_precision_is_not_available_yet_either(string mode)
+    [InlineData("fp16", "float16")]
+    [InlineData("bf16", "bfloat16")]
+    public void Half_precision_stores_the_weights_at_half_size_and_reports_the_error(string mode, string stored)
     {
-        (int code, string output) = Compile("--quantize", mode);
-        Assert.Equal(CommandLine.Failed, code);
-        Assert.Contains($"error MSDK3007 : Quantize='{mode}' is not available yet", output);
+        var b = new OnnxModelBuilder();
+        string x = b.Input("x", ElementType.Float32, 1, 16);
+        var random = new Random(5);
+        string w = b.Initializer("w", [16, 8], Enumerable.Range(0, 128).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray());
+        b.Output(b.Node("MatMul", [x, w]), ElementType.Float32);
+        string model = Path.Combine(_dir, "wide.onnx");
+        File.WriteAllBytes(model, b.Build());
+        string csv = Write("calib.csv", string.Join("\n", Enumerable.Range(0, 10).Select(i => string.Join(",", Enumerable.Range(0, 16).Select(j => (i - j) * 0.25)))));
+
+        (int code, string output) = CompileModel(model, "--quantize", mode, "--calibration-data", csv);
+
+        Assert.Equal(CommandLine.Ok, code);
+        Assert.Contains("modelsdk: compiled wide.onnx", output);
+        Assert.Matches($@"modelsdk: wide\.onnx: {mode}: weights 512 → 256 bytes \(0\.50×\); max abs output error \d\.\d\de-0\d, top-1 agreement \d+\.\d% over 10 samples of CalibrationData", output);
+        Assert.DoesNotContain("MSDK", output);
+        Assert.Contains($"stored={stored}@", File.ReadAllText(Path.Combine(_dir, "m.plan")));
+        Assert.Equal(64 + 256, new FileInfo(Path.Combine(_dir, "m.weights")).Length);
+        Assert.Contains($"## Quantization: {mode}", File.ReadAllText(Path.Combine(_dir, "m.report.md")));
     }
 
     [Fact]
