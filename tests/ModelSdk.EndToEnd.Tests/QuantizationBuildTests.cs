@@ -5,7 +5,8 @@ namespace ModelSdk.EndToEnd.Tests;
 
 /// <summary>
 /// The quantization metadata of &lt;OnnxModel&gt; through a real build: PrepareOnnxModels validates it, the
-/// compile task passes it to the compiler, and the build fails honestly (MSDK3007) while the rewrite does not exist.
+/// compile task passes it to the compiler, and the build fails honestly (MSDK3007) while the int8 rewrite does not
+/// exist; fp16 and bf16 build, and the consumer runs the half-size models.
 /// </summary>
 [Collection(PackageCollection.Name)]
 public sealed class QuantizationBuildTests(PackageFeed feed)
@@ -61,4 +62,68 @@ public sealed class QuantizationBuildTests(PackageFeed feed)
         Assert.Matches(@"mlp\.onnx : error MSDK3007: Quantize='int8' is not available yet: .* \(3 samples; \d+ tensors calibrated with percentile\)", result.Output);
         Assert.DoesNotContain("   at ", result.Output);
     }
+
+    [Fact]
+    public void Fp16_and_bf16_digits_build_smaller_and_classify_like_the_float_model()
+    {
+        string digits = Path.Combine(RepositoryPaths.Root, "samples", "Digits", "Models", "digits.onnx");
+        string test = Path.Combine(RepositoryPaths.Root, "samples", "Digits", "Data", "digits-test.csv");
+        string project = feed.CreateProject("QuantizeHalf", ConsumerProjectTests.Csproj("""
+                <OnnxModel Include="Models/digits.onnx" />
+                <OnnxModel Include="Models/digits_fp16.onnx" Quantize="fp16" ValidationData="Data/test.csv" />
+                <OnnxModel Include="Models/digits_bf16.onnx" Quantize="bf16" />
+                <None Include="Data/test.csv" CopyToOutputDirectory="PreserveNewest" />
+            """), """
+            using System.Globalization;
+            var rows = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "test.csv")).Skip(1)
+                .Select(l => l.Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToList();
+            using var f32 = new Digits();
+            using var f16 = new DigitsFp16();
+            using var b16 = new DigitsBf16();
+            int[] correct = new int[3];
+            float maxDiff16 = 0, maxDiffB16 = 0;
+            foreach (float[] row in rows)
+            {
+                float[] pixels = row[..^1];
+                float[] a = f32.Run(pixels).Scores, b = f16.Run(pixels).Scores, c = b16.Run(pixels).Scores;
+                int label = (int)row[^1];
+                correct[0] += ArgMax(a) == label ? 1 : 0;
+                correct[1] += ArgMax(b) == label ? 1 : 0;
+                correct[2] += ArgMax(c) == label ? 1 : 0;
+                for (int i = 0; i < a.Length; i++)
+                {
+                    maxDiff16 = MathF.Max(maxDiff16, MathF.Abs(a[i] - b[i]));
+                    maxDiffB16 = MathF.Max(maxDiffB16, MathF.Abs(a[i] - c[i]));
+                }
+            }
+
+            long Resource(string name) => typeof(Digits).Assembly.GetManifestResourceNames().Where(n => n.Contains(name + ".")).Select(n => typeof(Digits).Assembly.GetManifestResourceStream(n)!.Length).Single();
+            Console.WriteLine(FormattableString.Invariant($"accuracy {correct[0]} {correct[1]} {correct[2]} of {rows.Count}"));
+            Console.WriteLine(FormattableString.Invariant($"maxdiff {maxDiff16} {maxDiffB16}"));
+            Console.WriteLine(FormattableString.Invariant($"resources {Resource("digits")} {Resource("digits_fp16")} {Resource("digits_bf16")}"));
+            Console.WriteLine(FormattableString.Invariant($"same api {Digits.PixelsLength == DigitsFp16.PixelsLength && DigitsBf16.ScoresLength == Digits.ScoresLength}"));
+
+            static int ArgMax(float[] v) => Array.IndexOf(v, v.Max());
+            """,
+            [(digits, "Models/digits.onnx"), (digits, "Models/digits_fp16.onnx"), (digits, "Models/digits_bf16.onnx"), (test, "Data/test.csv")]);
+
+        DotNet.Result build = PackageFeed.Build(project);
+        build.EnsureSuccess("Building the fp16/bf16 consumer");
+        Assert.Matches(@"modelsdk: digits_fp16\.onnx: fp16: weights [\d,]+ → [\d,]+ bytes \(0\.5\d×\); max abs output error .*; accuracy \d+\.\d% float, \d+\.\d% fp16", build.Output);
+        Assert.Matches(@"modelsdk: digits_bf16\.onnx: bf16: weights .*output error not measured", build.Output);
+
+        string output = DotNet.Run(project, TimeSpan.FromMinutes(2), "run", "--no-build").EnsureSuccess("Running the fp16/bf16 consumer").Output;
+        long[] accuracy = Numbers(output, "accuracy");
+        Assert.True(Math.Abs(accuracy[1] - accuracy[0]) <= accuracy[3] * 0.005, output); // within 0.5 points of float
+        Assert.True(Math.Abs(accuracy[2] - accuracy[0]) <= accuracy[3] * 0.01, output);
+        Assert.True(accuracy[0] >= accuracy[3] * 0.95, output);
+        long[] resources = Numbers(output, "resources");
+        Assert.InRange((double)resources[1] / resources[0], 0.45, 0.55);
+        Assert.InRange((double)resources[2] / resources[0], 0.45, 0.55);
+        Assert.Contains("same api True", output);
+    }
+
+    private static long[] Numbers(string output, string label)
+        => output.Split('\n').Single(l => l.StartsWith(label + " ", StringComparison.Ordinal))[(label.Length + 1)..]
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Where(w => long.TryParse(w, out _)).Select(long.Parse).ToArray();
 }
