@@ -12,32 +12,19 @@ namespace ModelSdk.Runtime;
 public static class NarrowFloat
 {
     /// <summary>Widens float16 values (given as their raw bits) to float32, exactly: subnormals, infinities and NaN payloads included.</summary>
-    public static void WidenFloat16(ReadOnlySpan<ushort> source, Span<float> destination)
-    {
-        CheckLengths(source.Length, destination.Length);
-        ref ushort src = ref MemoryMarshal.GetReference(source);
-        ref uint dst = ref Unsafe.As<float, uint>(ref MemoryMarshal.GetReference(destination));
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i <= source.Length - Vector256<ushort>.Count; i += Vector256<ushort>.Count)
-            {
-                (Vector256<uint> lower, Vector256<uint> upper) = Vector256.Widen(Vector256.LoadUnsafe(ref src, (nuint)i));
-                Float16Bits(lower).StoreUnsafe(ref dst, (nuint)i);
-                Float16Bits(upper).StoreUnsafe(ref dst, (nuint)(i + Vector256<uint>.Count));
-            }
-        }
-
-        for (; i < source.Length; i++)
-        {
-            Unsafe.Add(ref dst, i) = Float16Bits(Unsafe.Add(ref src, i));
-        }
-    }
+    public static void WidenFloat16(ReadOnlySpan<ushort> source, Span<float> destination) => Widen<Float16Widener>(source, destination);
 
     /// <summary>Widens bfloat16 values (given as their raw bits) to float32, exactly.</summary>
-    public static void WidenBFloat16(ReadOnlySpan<ushort> source, Span<float> destination)
+    public static void WidenBFloat16(ReadOnlySpan<ushort> source, Span<float> destination) => Widen<BFloat16Widener>(source, destination);
+
+    private static void Widen<TWidener>(ReadOnlySpan<ushort> source, Span<float> destination)
+        where TWidener : IWidener
     {
-        CheckLengths(source.Length, destination.Length);
+        if (destination.Length < source.Length)
+        {
+            throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
+        }
+
         ref ushort src = ref MemoryMarshal.GetReference(source);
         ref uint dst = ref Unsafe.As<float, uint>(ref MemoryMarshal.GetReference(destination));
         int i = 0;
@@ -46,14 +33,14 @@ public static class NarrowFloat
             for (; i <= source.Length - Vector256<ushort>.Count; i += Vector256<ushort>.Count)
             {
                 (Vector256<uint> lower, Vector256<uint> upper) = Vector256.Widen(Vector256.LoadUnsafe(ref src, (nuint)i));
-                Vector256.ShiftLeft(lower, 16).StoreUnsafe(ref dst, (nuint)i);
-                Vector256.ShiftLeft(upper, 16).StoreUnsafe(ref dst, (nuint)(i + Vector256<uint>.Count));
+                TWidener.Bits(lower).StoreUnsafe(ref dst, (nuint)i);
+                TWidener.Bits(upper).StoreUnsafe(ref dst, (nuint)(i + Vector256<uint>.Count));
             }
         }
 
         for (; i < source.Length; i++)
         {
-            Unsafe.Add(ref dst, i) = (uint)Unsafe.Add(ref src, i) << 16;
+            Unsafe.Add(ref dst, i) = TWidener.Bits(Unsafe.Add(ref src, i));
         }
     }
 
@@ -63,20 +50,33 @@ public static class NarrowFloat
     /// <summary>The bfloat16 bits nearest to <paramref name="value"/> (ties to even); overflow gives ±infinity, NaN stays NaN.</summary>
     public static ushort ToBFloat16Bits(float value) => ((BFloat16)value).Bits;
 
-    private static void CheckLengths(int source, int destination)
-    {
-        if (destination < source)
-        {
-            throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
-        }
-    }
-
     // float16 → float32 on the bits (F. Giesen's method): move exponent and mantissa into place and rebias the
     // exponent; infinity and NaN get the rest of the exponent range; a zero or subnormal is renormalised by one
     // float subtraction, which is exact.
     private const uint ExponentMask = 0x7C00u << 13;
     private const uint Rebias = (127 - 15) << 23;
     private const uint SubnormalMagic = 113u << 23;
+
+    private interface IWidener
+    {
+        static abstract uint Bits(uint narrow);
+
+        static abstract Vector256<uint> Bits(Vector256<uint> narrow);
+    }
+
+    private readonly struct BFloat16Widener : IWidener
+    {
+        public static uint Bits(uint narrow) => narrow << 16;
+
+        public static Vector256<uint> Bits(Vector256<uint> narrow) => Vector256.ShiftLeft(narrow, 16);
+    }
+
+    private readonly struct Float16Widener : IWidener
+    {
+        public static uint Bits(uint narrow) => Float16Bits(narrow);
+
+        public static Vector256<uint> Bits(Vector256<uint> narrow) => Float16Bits(narrow);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Float16Bits(uint h)
