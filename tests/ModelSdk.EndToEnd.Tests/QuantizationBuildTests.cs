@@ -74,7 +74,12 @@ public sealed class QuantizationBuildTests(PackageFeed feed)
                 <OnnxModel Include="Models/digits_bf16.onnx" Quantize="bf16" />
                 <None Include="Data/test.csv" CopyToOutputDirectory="PreserveNewest" />
             """), """
+            using System;
             using System.Globalization;
+            using System.IO;
+            using System.Linq;
+            using QuantizeHalf;
+
             var rows = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Data", "test.csv")).Skip(1)
                 .Select(l => l.Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToList();
             using var f32 = new Digits();
