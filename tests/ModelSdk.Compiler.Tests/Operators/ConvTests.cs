@@ -55,9 +55,10 @@ public class ConvTests
     }
 
     [Theory]
-    [InlineData(new[] { 1, 4, 6, 6 }, new[] { 4, 1, 3, 3 }, 4, "Depthwise")]
+    [InlineData(new[] { 1, 4, 6, 6 }, new[] { 4, 1, 3, 3 }, 4, "Direct")]
+    [InlineData(new[] { 1, 3, 16, 16 }, new[] { 8, 3, 3, 3 }, 1, "Direct")]
     [InlineData(new[] { 1, 4, 6, 6 }, new[] { 8, 4, 1, 1 }, 1, "Pointwise")]
-    [InlineData(new[] { 1, 4, 6, 6 }, new[] { 8, 2, 3, 3 }, 2, "Im2Col")]
+    [InlineData(new[] { 1, 8, 6, 6 }, new[] { 8, 4, 3, 3 }, 2, "Im2Col")]
     public void Conv_picks_the_algorithm_from_the_geometry(int[] xShape, int[] wShape, int group, string algorithm)
     {
         var b = new OnnxModelBuilder();
