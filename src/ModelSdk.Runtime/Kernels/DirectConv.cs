@@ -181,10 +181,9 @@ internal static unsafe class DirectConv
         Tiling t = job.T;
         int oy0 = ty * t.TileRows, rows = Math.Min(geo.OH - oy0, t.TileRows);
         int ox0 = tx * t.TileCols, cols = Math.Min(geo.OW - ox0, t.TileCols);
-        int taps = geo.Taps;
         float* patch = stackalloc float[t.ChannelChunk * t.ChannelStride];
-        int channels = geo.Cg * job.Group, outChannels = geo.Mg * job.Group;
-        int planeIn = geo.H * geo.W, planeOut = geo.OH * geo.OW;
+        int channels = geo.Cg * job.Group;
+        int planeIn = geo.H * geo.W;
         for (int c0 = 0; c0 < geo.Cg; c0 += t.ChannelChunk)
         {
             int cc = Math.Min(t.ChannelChunk, geo.Cg - c0);
@@ -192,35 +191,61 @@ internal static unsafe class DirectConv
             BuildPatch(xc, patch, geo, t, cc, oy0 * geo.SY - geo.PT, ox0 * geo.SX - geo.PL);
 
             bool firstChunk = c0 == 0, lastChunk = c0 + cc == geo.Cg;
-            for (int m = 0; m < geo.Mg; m++)
+            // Output channels in pairs where blocks of four rows fit: eight accumulators share each patch load.
+            int m = 0;
+            for (; m + 1 < geo.Mg && rows >= 4; m += 2)
             {
-                int oc = g * geo.Mg + m;
-                var tile = new Tile
-                {
-                    Patch = patch, Offsets = job.Offsets, Taps = cc * taps,
-                    Weights = job.W + ((long)oc * geo.Cg + c0) * taps,
-                    Y = job.Y + (long)(n * outChannels + oc) * planeOut + oy0 * geo.OW + ox0,
-                    Residual = job.R == null ? null : job.R + (long)(n * outChannels + oc) * planeOut + oy0 * geo.OW + ox0,
-                    Bias = job.B == null ? 0 : job.B[oc],
-                    RowStep = geo.SY * t.RowStride, OutRowStride = geo.OW, Cols = cols,
-                    Accumulate = !firstChunk, Finish = lastChunk,
-                    Activation = job.Activation, Alpha = job.Alpha, Beta = job.Beta,
-                };
+                Tile a = MakeTile(ref job, patch, n, g * geo.Mg + m, c0, cc, oy0, ox0, cols, firstChunk, lastChunk);
+                Tile b = MakeTile(ref job, patch, n, g * geo.Mg + m + 1, c0, cc, oy0, ox0, cols, firstChunk, lastChunk);
                 switch (job.Width)
                 {
                     case SimdWidth.W512:
-                        AccumulateRows<Vector512<float>, Simd512>(ref tile, rows);
+                        AccumulatePair<Vector512<float>, Simd512>(ref a, ref b, rows);
                         break;
                     case SimdWidth.W256:
-                        AccumulateRows<Vector256<float>, Simd256>(ref tile, rows);
+                        AccumulatePair<Vector256<float>, Simd256>(ref a, ref b, rows);
                         break;
                     default:
-                        AccumulateRows<Vector128<float>, Simd128>(ref tile, rows);
+                        AccumulatePair<Vector128<float>, Simd128>(ref a, ref b, rows);
                         break;
                 }
+            }
 
+            for (; m < geo.Mg; m++)
+            {
+                Tile tile = MakeTile(ref job, patch, n, g * geo.Mg + m, c0, cc, oy0, ox0, cols, firstChunk, lastChunk);
+                switch (job.Width)
+                {
+                    case SimdWidth.W512:
+                        AccumulateRows<Vector512<float>, Simd512>(ref tile, 0, rows);
+                        break;
+                    case SimdWidth.W256:
+                        AccumulateRows<Vector256<float>, Simd256>(ref tile, 0, rows);
+                        break;
+                    default:
+                        AccumulateRows<Vector128<float>, Simd128>(ref tile, 0, rows);
+                        break;
+                }
             }
         }
+    }
+
+    /// <summary>Output channel <paramref name="oc"/>'s part of a tile, for input channels <c>[c0, c0 + cc)</c> of its group.</summary>
+    private static Tile MakeTile(ref Job job, float* patch, int n, int oc, int c0, int cc, int oy0, int ox0, int cols, bool firstChunk, bool lastChunk)
+    {
+        Geometry geo = job.G;
+        long at = (long)(n * geo.Mg * job.Group + oc) * geo.OH * geo.OW + oy0 * geo.OW + ox0;
+        return new Tile
+        {
+            Patch = patch, Offsets = job.Offsets, Taps = cc * geo.Taps,
+            Weights = job.W + ((long)oc * geo.Cg + c0) * geo.Taps,
+            Y = job.Y + at,
+            Residual = job.R == null ? null : job.R + at,
+            Bias = job.B == null ? 0 : job.B[oc],
+            RowStep = geo.SY * job.T.RowStride, OutRowStride = geo.OW, Cols = cols,
+            Accumulate = !firstChunk, Finish = lastChunk,
+            Activation = job.Activation, Alpha = job.Alpha, Beta = job.Beta,
+        };
     }
 
     /// <summary>
@@ -229,10 +254,8 @@ internal static unsafe class DirectConv
     /// </summary>
     private static void BuildPatch(float* x, float* patch, Geometry g, Tiling t, int channels, int iy0, int ix0)
     {
-        // Zero everything once, then copy the parts of rows that lie inside the input.
-        Fill(patch, channels * t.ChannelStride);
         int phase = t.PhaseLength;
-        int rowLo = Math.Max(0, -iy0), rowHi = Math.Min(t.PatchRows, g.H - iy0);
+        int rowLo = Math.Clamp(-iy0, 0, t.PatchRows), rowHi = Math.Clamp(g.H - iy0, rowLo, t.PatchRows);
 
         // Phase q, element i reads column ix0 + q + sx·i: in range for i in [lo, hi), the same on every row.
         int* bounds = stackalloc int[2 * g.SX];
@@ -243,23 +266,32 @@ internal static unsafe class DirectConv
             bounds[2 * q + 1] = Math.Clamp(CeilDiv(g.W - first, g.SX), bounds[2 * q], phase);
         }
 
+        // Only the padding is zeroed: whole rows above and below the input, and each phase's ends.
         for (int c = 0; c < channels; c++)
         {
             float* plane = x + (long)c * g.H * g.W;
+            float* cp = patch + c * t.ChannelStride;
+            Fill(cp, rowLo * t.RowStride);
+            Fill(cp + rowHi * t.RowStride, (t.PatchRows - rowHi) * t.RowStride);
             for (int pr = rowLo; pr < rowHi; pr++)
             {
-                float* row = patch + c * t.ChannelStride + pr * t.RowStride;
+                float* row = cp + pr * t.RowStride;
                 float* src = plane + (iy0 + pr) * g.W + ix0;
-                if (g.SX == 1)
-                {
-                    Copy(src + bounds[0], row + bounds[0], bounds[1] - bounds[0]);
-                    continue;
-                }
-
                 for (int q = 0; q < g.SX; q++)
                 {
                     int lo = bounds[2 * q], hi = bounds[2 * q + 1];
-                    Gather(src + q + lo * g.SX, row + q * phase + lo, hi - lo, g.SX);
+                    float* dst = row + q * phase;
+                    Fill(dst, lo);
+                    if (g.SX == 1)
+                    {
+                        Copy(src + lo, dst + lo, hi - lo);
+                    }
+                    else
+                    {
+                        Gather(src + q + lo * g.SX, dst + lo, hi - lo, g.SX);
+                    }
+
+                    Fill(dst + hi, phase - hi);
                 }
             }
         }
@@ -313,7 +345,10 @@ internal static unsafe class DirectConv
 
     private static int CeilDiv(int a, int b) => a >= 0 ? (a + b - 1) / b : -(-a / b);
 
-    /// <summary><c>dst[i] = src[i · stride]</c>; stride 2 (the common one) uses AVX-512 two-source permutes.</summary>
+    /// <summary>
+    /// <c>dst[i] = src[i · stride]</c>; stride 2 (the common one) uses AVX-512 two-source permutes, with masked
+    /// loads and stores for the last vector so that nothing past <c>src[(count - 1) · 2]</c> is read.
+    /// </summary>
     private static void Gather(float* src, float* dst, int count, int stride)
     {
         int i = 0;
@@ -326,6 +361,24 @@ internal static unsafe class DirectConv
                 Vector512<float> lo = Avx512F.LoadVector512(src + 2 * i), hi = Avx512F.LoadVector512(src + 2 * i + 16);
                 Avx512F.Store(dst + i, Avx512F.PermuteVar16x32x2(lo, evens, hi));
             }
+
+            if (i < count)
+            {
+                int available = 2 * (count - i) - 1; // source elements up to the last one needed
+                Vector512<float> lo = available >= 16 ? Avx512F.LoadVector512(src + 2 * i) : Simd512.LoadPartial(src + 2 * i, available);
+                Vector512<float> hi = available > 16 ? Simd512.LoadPartial(src + 2 * i + 16, available - 16) : Vector512<float>.Zero;
+                Vector512<float> packed = Avx512F.PermuteVar16x32x2(lo, evens, hi);
+                if (count - i == 16)
+                {
+                    Avx512F.Store(dst + i, packed);
+                }
+                else
+                {
+                    Simd512.StorePartial(packed, dst + i, count - i);
+                }
+            }
+
+            return;
         }
 
         for (; i < count; i++)
@@ -346,12 +399,13 @@ internal static unsafe class DirectConv
         public float Alpha, Beta;
     }
 
+    /// <summary>Rows <c>[r0, rows)</c> of one output channel's tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AccumulateRows<TV, TS>(ref Tile tile, int rows)
+    private static void AccumulateRows<TV, TS>(ref Tile tile, int r0, int rows)
         where TS : ISimd<TV>
         where TV : struct
     {
-        int r = 0;
+        int r = r0;
         for (; r + 4 <= rows; r += 4)
         {
             RowBlock<TV, TS>(ref tile, r, 4);
@@ -367,6 +421,68 @@ internal static unsafe class DirectConv
         {
             RowBlock<TV, TS>(ref tile, r, 1);
         }
+    }
+
+    /// <summary>Two output channels' tiles over the same patch: blocks of four rows together, the rest apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AccumulatePair<TV, TS>(ref Tile a, ref Tile b, int rows)
+        where TS : ISimd<TV>
+        where TV : struct
+    {
+        int v = TS.Count, step = a.RowStep, r = 0;
+        float* sums = stackalloc float[8 * 16];
+        for (; r + 4 <= rows; r += 4)
+        {
+            for (int ox = 0; ox < a.Cols; ox += v)
+            {
+                Accumulate4x2<TV, TS>(a.Patch + r * step + ox, a.Offsets, a.Weights, b.Weights, a.Taps, step, sums);
+                int n = Math.Min(v, a.Cols - ox);
+                long at = (long)r * a.OutRowStride + ox;
+                for (int i = 0; i < 4; i++)
+                {
+                    Store<TV, TS>(ref a, TS.Load(ref sums[16 * i], 0), at + i * a.OutRowStride, n);
+                    Store<TV, TS>(ref b, TS.Load(ref sums[16 * (4 + i)], 0), at + i * b.OutRowStride, n);
+                }
+            }
+        }
+
+        if (r < rows)
+        {
+            AccumulateRows<TV, TS>(ref a, r, rows);
+            AccumulateRows<TV, TS>(ref b, r, rows);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Accumulate4x2<TV, TS>(float* p, int* offsets, float* wa, float* wb, int taps, int step, float* sums)
+        where TS : ISimd<TV>
+        where TV : struct
+    {
+        TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
+        TV b0 = TS.Zero, b1 = TS.Zero, b2 = TS.Zero, b3 = TS.Zero;
+        for (int k = 0; k < taps; k++)
+        {
+            TV va = TS.Create(wa[k]), vb = TS.Create(wb[k]);
+            float* q = p + offsets[k];
+            TV x0 = TS.Load(ref *q, 0), x1 = TS.Load(ref q[step], 0), x2 = TS.Load(ref q[2 * step], 0), x3 = TS.Load(ref q[3 * step], 0);
+            a0 = TS.MultiplyAdd(va, x0, a0);
+            b0 = TS.MultiplyAdd(vb, x0, b0);
+            a1 = TS.MultiplyAdd(va, x1, a1);
+            b1 = TS.MultiplyAdd(vb, x1, b1);
+            a2 = TS.MultiplyAdd(va, x2, a2);
+            b2 = TS.MultiplyAdd(vb, x2, b2);
+            a3 = TS.MultiplyAdd(va, x3, a3);
+            b3 = TS.MultiplyAdd(vb, x3, b3);
+        }
+
+        TS.Store(a0, ref sums[0], 0);
+        TS.Store(a1, ref sums[16], 0);
+        TS.Store(a2, ref sums[32], 0);
+        TS.Store(a3, ref sums[48], 0);
+        TS.Store(b0, ref sums[64], 0);
+        TS.Store(b1, ref sums[80], 0);
+        TS.Store(b2, ref sums[96], 0);
+        TS.Store(b3, ref sums[112], 0);
     }
 
     /// <summary>Output rows <c>[r, r + count)</c> of the tile, count 1, 2 or 4, one vector of columns at a time.</summary>

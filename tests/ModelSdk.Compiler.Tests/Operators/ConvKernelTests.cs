@@ -17,6 +17,7 @@ public class ConvKernelTests
         { "first layer 3 channels", [1, 3, 33, 17], [5, 3, 3, 3], 1, [1, 2], [1, 1], [1, 0, 1, 2], ConvAlgorithm.Direct },
         { "direct dilated 1d", [2, 2, 41], [3, 2, 3], 1, [3], [2], [2, 1], ConvAlgorithm.Direct },
         { "direct, one column", [1, 2, 12, 1], [4, 1, 3, 1], 2, [1, 1], [1, 1], [1, 0, 1, 0], ConvAlgorithm.Direct },
+        { "direct deep, channels in chunks", [1, 64, 20, 37], [8, 64, 3, 3], 1, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct },
         { "pointwise", [1, 40, 7, 9], [37, 40, 1, 1], 1, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise },
         { "pointwise large (threads)", [1, 64, 28, 28], [96, 64, 1, 1], 1, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise },
         { "im2col groups", [1, 16, 11, 10], [12, 8, 3, 3], 2, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Im2Col },
