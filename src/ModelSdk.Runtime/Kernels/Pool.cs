@@ -189,21 +189,33 @@ public static unsafe class Pool
                 int ox = 0;
                 if (g.SX == 1 || evens)
                 {
-                    // A vector of outputs reads up to (ox + n - 1)·sx + kw - 1 (+1 for the permute's odd lane) in the row.
-                    for (; (ox + n) * g.SX + g.KW - 1 <= g.W && (ox + n - 1) * g.SX + g.KW <= g.W; ox += n)
+                    // The last vector of a row loads only what the row holds (masked) and stores only its outputs.
+                    for (; ox < g.OW; ox += n)
                     {
+                        int outputs = Math.Min(n, g.OW - ox);
                         TV acc = TS.Create(TOp.Identity);
                         for (int ky = 0; ky < g.KH; ky++)
                         {
                             float* row = top + ky * g.W + ox * g.SX;
                             for (int kx = 0; kx < g.KW; kx++)
                             {
-                                TV v = g.SX == 1 ? TS.Load(ref row[kx], 0) : Unsafe.BitCast<Vector512<float>, TV>(Evens(row + kx));
+                                int available = g.W - ox * g.SX - kx;
+                                TV v = g.SX == 1
+                                    ? (available >= n ? TS.Load(ref row[kx], 0) : TS.LoadPartial(row + kx, available))
+                                    : Unsafe.BitCast<Vector512<float>, TV>(Evens(row + kx, available));
                                 acc = TOp.Combine<TV, TS>(acc, v);
                             }
                         }
 
-                        TS.Store(average ? TS.Multiply(acc, scale) : acc, ref yr[ox], 0);
+                        acc = average ? TS.Multiply(acc, scale) : acc;
+                        if (outputs == n)
+                        {
+                            TS.Store(acc, ref yr[ox], 0);
+                        }
+                        else
+                        {
+                            TS.StorePartial(acc, yr + ox, outputs);
+                        }
                     }
                 }
 
@@ -225,10 +237,14 @@ public static unsafe class Pool
         }
     }
 
-    /// <summary>Elements 0, 2, …, 30 of the 32 floats at <paramref name="p"/>.</summary>
+    /// <summary>Elements 0, 2, …, 30 of the floats at <paramref name="p"/>, reading only the first <paramref name="available"/> of them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Evens(float* p)
-        => Avx512F.PermuteVar16x32x2(Vector512.Load(p), Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), Vector512.Load(p + 16));
+    private static Vector512<float> Evens(float* p, int available)
+    {
+        Vector512<float> lo = available >= 16 ? Vector512.Load(p) : Simd512.LoadPartial(p, available);
+        Vector512<float> hi = available >= 32 ? Vector512.Load(p + 16) : available > 16 ? Simd512.LoadPartial(p + 16, available - 16) : Vector512<float>.Zero;
+        return Avx512F.PermuteVar16x32x2(lo, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), hi);
+    }
 
     private static bool IsGlobal(ReadOnlySpan<int> input, ReadOnlySpan<int> output, ReadOnlySpan<int> kernel, ReadOnlySpan<int> dilations, ReadOnlySpan<int> padsBegin)
     {
