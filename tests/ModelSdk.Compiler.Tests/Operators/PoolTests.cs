@@ -41,12 +41,14 @@ public class PoolTests
     [Theory]
     [MemberData(nameof(Cases))]
     public void Pool_matches_onnxruntime(PoolCase c)
+        => OrtAgreement.AssertMatches(Model(c), [("x", TensorAssert.Random(c.X, 4, -3, 3))]);
+
+    private static byte[] Model(PoolCase c)
     {
         var b = new OnnxModelBuilder(c.Opset);
         string x = b.Input("x", ElementType.Float32, Dims(c.X));
         b.Output(b.Node(c.Op, [x], c.Attributes));
-
-        OrtAgreement.AssertMatches(b.Build(), [("x", TensorAssert.Random(c.X, 4, -3, 3))]);
+        return b.Build();
     }
 
     /// <summary>The vectorized paths of every width (the 512-bit one deinterleaves stride 2 with a permute).</summary>
@@ -54,10 +56,7 @@ public class PoolTests
     [MemberData(nameof(Cases))]
     public void Pool_matches_onnxruntime_at_every_vector_width(PoolCase c)
     {
-        var b = new OnnxModelBuilder(c.Opset);
-        string x = b.Input("x", ElementType.Float32, Dims(c.X));
-        b.Output(b.Node(c.Op, [x], c.Attributes));
-        byte[] model = b.Build();
+        byte[] model = Model(c);
         foreach (Runtime.Kernels.SimdWidth width in new[] { Runtime.Kernels.SimdWidth.W512, Runtime.Kernels.SimdWidth.W256, Runtime.Kernels.SimdWidth.W128 })
         {
             Runtime.Kernels.Simd.Forced = width;
