@@ -44,6 +44,11 @@ public static class GraphPrinter
                     sb.Append('(').Append(Number(e.Alpha)).Append(',').Append(Number(e.Beta)).Append(')');
                 }
 
+                if (e.Bias is { } b)
+                {
+                    sb.Append(" bias=").Append(b.Name);
+                }
+
                 if (e.Residual is { } r)
                 {
                     sb.Append(" residual=").Append(r.Name);

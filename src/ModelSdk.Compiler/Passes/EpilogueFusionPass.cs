@@ -10,7 +10,8 @@ namespace ModelSdk.Compiler.Passes;
 /// Folds the elementwise work that follows a GEMM-like node into that node's store (<see cref="Node.Epilogue"/>),
 /// so the result is written once instead of being read and written again by each follower:
 /// <list type="number">
-/// <item>a per-channel constant added after a Conv without bias becomes its bias;</item>
+/// <item>a per-channel constant added after a Conv without bias becomes its bias, and a per-column constant
+/// added after a MatMul becomes <see cref="Epilogue.Bias"/>;</item>
 /// <item>an <c>Add</c> of a float32 tensor of the output's shape becomes the residual, provided that tensor is
 /// computed before the producer (the producer runs in the Add's place, and must not wait for it);</item>
 /// <item>an activation becomes the epilogue's activation: Relu, LeakyRelu, Clip with constant bounds,
@@ -61,11 +62,18 @@ public sealed class EpilogueFusionPass : IGraphPass
             var group = new List<Node> { producer };
             IReadOnlyList<Value?> inputs = producer.Inputs;
             Value last = output;
+            Value? columnBias = null;
             if (FoldedBias(fusion, producer, last) is ({ } add, { } bias))
             {
                 group.Add(add);
                 inputs = [inputs[0], inputs[1], bias];
                 last = add.Outputs[0];
+            }
+            else if (FoldedColumnBias(fusion, producer, last) is ({ } columnAdd, { } columns))
+            {
+                group.Add(columnAdd);
+                columnBias = columns;
+                last = columnAdd.Outputs[0];
             }
 
             Value? residual = null;
@@ -94,7 +102,7 @@ public sealed class EpilogueFusionPass : IGraphPass
             var fused = new Node(producer.Name, producer.OpType, producer.Domain, inputs, [last], producer.Attributes)
             {
                 ImplicitInputs = producer.ImplicitInputs,
-                Epilogue = residual is null && activation == Activation.None ? null : new Epilogue(activation, alpha, beta, residual),
+                Epilogue = new Epilogue(activation, alpha, beta, residual, columnBias) is { IsEmpty: false } epilogue ? epilogue : null,
             };
             fusion.Replace(group, fused);
         }
@@ -129,6 +137,31 @@ public sealed class EpilogueFusionPass : IGraphPass
 
         var bias = new Value($"{add.Name}/bias");
         bias.SetConstant(Tensor.FromFloats([channels], c.ToFloats()));
+        return (add, bias);
+    }
+
+    /// <summary>
+    /// For a MatMul whose output only an Add of a constant per column reads (shape <c>[N]</c> or <c>[1…, N]</c>, no
+    /// larger than the output's rank), that Add and the constant as a vector of N: the bias of a linear layer.
+    /// </summary>
+    private static (Node Add, Value Bias)? FoldedColumnBias(Fusion fusion, Node producer, Value output)
+    {
+        if (!Fusion.Is(producer, "MatMul") || producer.Inputs[1] is not { Shape.Length: >= 2 }
+            || fusion.SoleReader(output) is not { } add || !Fusion.Is(add, "Add") || Fusion.Other(add, output) is not { Constant: { Type: ElementType.Float32 } c }
+            || !Fusion.IsFloat(add.Outputs[0], output.KnownShape))
+        {
+            return null;
+        }
+
+        int[] shape = output.KnownShape, cs = c.Shape;
+        bool perColumn = cs.Length >= 1 && cs.Length <= shape.Length && cs[^1] == shape[^1] && cs[..^1].All(d => d == 1);
+        if (!perColumn)
+        {
+            return null;
+        }
+
+        var bias = new Value($"{add.Name}/bias");
+        bias.SetConstant(Tensor.FromFloats([shape[^1]], c.ToFloats()));
         return (add, bias);
     }
 

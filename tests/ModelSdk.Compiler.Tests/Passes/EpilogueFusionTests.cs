@@ -241,6 +241,44 @@ public class EpilogueFusionTests
         OrtAgreement.AssertMatches(model, [("x", X)]);
     }
 
+    [Theory]
+    [InlineData(new[] { 2, 5, 7 }, new[] { 7, 6 }, new[] { 6 }, false)]
+    [InlineData(new[] { 2, 5, 7 }, new[] { 7, 6 }, new[] { 1, 1, 6 }, true)]
+    [InlineData(new[] { 3, 7 }, new[] { 7, 6 }, new[] { 1, 6 }, true)]
+    [InlineData(new[] { 2, 5, 7 }, new[] { 2, 7, 6 }, new[] { 6 }, false)] // a batch of right-hand matrices
+    public void A_per_column_constant_added_after_a_matmul_becomes_its_bias_with_the_residual_and_activation(int[] aShape, int[] wShape, int[] biasShape, bool constantFirst)
+    {
+        var b = new OnnxModelBuilder();
+        int[] yShape = [.. aShape[..^1], 6];
+        string a = b.Input("a", ElementType.Float32, [.. aShape.Select(d => (int?)d)]);
+        string r = b.Input("r", ElementType.Float32, [.. yShape.Select(d => (int?)d)]);
+        string product = b.Node("MatMul", [a, b.Initializer("w", TensorAssert.Random(wShape, 3))]);
+        string bias = b.Initializer("c", TensorAssert.Random(biasShape, 4));
+        string sum = b.Node("Add", constantFirst ? [bias, product] : [product, bias]);
+        b.Output(b.Node("Tanh", [b.Node("Add", [r, sum])]));
+        byte[] model = b.Build();
+
+        PlanStep step = Assert.Single(Steps(model));
+        Assert.Equal("Gemm", step.Kernel);
+        Assert.Equal(PlanArgKind.TensorIn, step["c"].Kind);
+        Assert.Equal(PlanArgKind.TensorIn, step["residual"].Kind);
+        Assert.Equal("Activation.Tanh", Symbol(step, "activation"));
+        OrtAgreement.AssertMatches(model, [("a", TensorAssert.Random(aShape, 5)), ("r", TensorAssert.Random(yShape, 6))]);
+    }
+
+    [Fact]
+    public void A_constant_added_after_a_matmul_that_varies_along_rows_is_not_a_bias()
+    {
+        var b = new OnnxModelBuilder();
+        string a = b.Input("a", ElementType.Float32, 3, 7);
+        string product = b.Node("MatMul", [a, b.Initializer("w", TensorAssert.Random([7, 6], 3))]);
+        b.Output(b.Node("Add", [product, b.Initializer("c", TensorAssert.Random([3, 1], 4))]));
+        byte[] model = b.Build();
+
+        Assert.Equal(["Gemm", "Binary"], Steps(model).Select(s => s.Kernel));
+        OrtAgreement.AssertMatches(model, [("a", TensorAssert.Random([3, 7], 5))]);
+    }
+
     [Fact]
     public void A_constant_that_is_not_per_channel_is_not_a_bias()
     {

@@ -106,13 +106,11 @@ namespace Tests
             {
                 var __t0 = x;
                 var __t1 = _weights.Get<float>(0, 256);
-                var __t2 = _arena.Get<float>(0, 32);
-                var __t3 = _weights.Get<float>(1024, 8);
-                var __t4 = _arena.Get<float>(0, 32);
-                var __t5 = probs;
-                global::ModelSdk.Runtime.Kernels.Gemm.Run(a: __t0, b: __t1, c: default, residual: default, y: __t2, m: 4, n: 8, k: 16, transA: false, transB: false, packedB: true, alpha: 1f, beta: 0f, cRowStride: 0, cColStride: 0, batchShape: [1], aBatchStrides: [0], bBatchStrides: [0], activation: global::ModelSdk.Runtime.Kernels.Activation.None, activationAlpha: 0f, activationBeta: 0f, context: _context);
-                global::ModelSdk.Runtime.Kernels.Binary.Run<float>(op: global::ModelSdk.Runtime.Kernels.BinaryOp.Add, a: __t2, b: __t3, y: __t4, shape: [4, 8], aStrides: [8, 1], bStrides: [0, 1]);
-                global::ModelSdk.Runtime.Kernels.Softmax.Run(x: __t4, y: __t5, axisLength: 8, inner: 1, log: false, context: _context);
+                var __t2 = _weights.Get<float>(1024, 8);
+                var __t3 = _arena.Get<float>(0, 32);
+                var __t4 = probs;
+                global::ModelSdk.Runtime.Kernels.Gemm.Run(a: __t0, b: __t1, c: __t2, residual: default, y: __t3, m: 4, n: 8, k: 16, transA: false, transB: false, packedB: true, alpha: 1f, beta: 1f, cRowStride: 0, cColStride: 1, batchShape: [1], aBatchStrides: [0], bBatchStrides: [0], activation: global::ModelSdk.Runtime.Kernels.Activation.None, activationAlpha: 0f, activationBeta: 0f, context: _context);
+                global::ModelSdk.Runtime.Kernels.Softmax.Run(x: __t3, y: __t4, axisLength: 8, inner: 1, log: false, context: _context);
             }
             finally
             {
