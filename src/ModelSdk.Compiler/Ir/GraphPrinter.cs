@@ -36,6 +36,25 @@ public static class GraphPrinter
                 sb.Append(' ').Append(a.Name).Append('=').Append(Format(a));
             }
 
+            if (node.Epilogue is { } e)
+            {
+                sb.Append(" epilogue=").Append(e.Activation);
+                if (e.Activation is Runtime.Kernels.Activation.LeakyRelu or Runtime.Kernels.Activation.Clip or Runtime.Kernels.Activation.HardSigmoid)
+                {
+                    sb.Append('(').Append(Number(e.Alpha)).Append(',').Append(Number(e.Beta)).Append(')');
+                }
+
+                if (e.Bias is { } b)
+                {
+                    sb.Append(" bias=").Append(b.Name);
+                }
+
+                if (e.Residual is { } r)
+                {
+                    sb.Append(" residual=").Append(r.Name);
+                }
+            }
+
             sb.Append('\n');
         }
 

@@ -216,16 +216,19 @@ internal sealed class MatMulOperator : IAcceptsEpilogue
     {
         Operands o = Operands.Of(ctx.Attributes());
         Value a = ctx.Input(0), b = ctx.Input(1), y = ctx.Output(0);
+        Value? bias = ctx.Node.Epilogue?.Bias; // one value per column: row stride 0, column stride 1
         int[] aBatch = o.A.Length > 2 ? o.A[..^2] : [], bBatch = o.B.Length > 2 ? o.B[..^2] : [];
         if (Shapes.ElementCount(bBatch) == 1)
         {
             // One right-hand matrix: A's batch rows are consecutive, so they form one taller product.
-            GemmOperator.Emit(ctx, a, b, null, y, Shapes.ElementCount(aBatch) * o.M, o.N, o.K, transA: false, transB: false, epilogue: ctx.Node.Epilogue);
+            GemmOperator.Emit(ctx, a, b, bias, y, Shapes.ElementCount(aBatch) * o.M, o.N, o.K, transA: false, transB: false,
+                beta: bias is null ? 0 : 1, cColStride: bias is null ? 0 : 1, epilogue: ctx.Node.Epilogue);
             return;
         }
 
         BroadcastLayout layout = BroadcastLayout.Create(o.Batch, aBatch, bBatch);
-        GemmOperator.Emit(ctx, a, b, null, y, o.M, o.N, o.K, transA: false, transB: false,
+        GemmOperator.Emit(ctx, a, b, bias, y, o.M, o.N, o.K, transA: false, transB: false,
+            beta: bias is null ? 0 : 1, cColStride: bias is null ? 0 : 1,
             batchShape: layout.Shape,
             aBatchStrides: layout.Strides[0].Select(s => s * o.M * o.K).ToArray(),
             bBatchStrides: layout.Strides[1].Select(s => s * o.K * o.N).ToArray(),

@@ -26,7 +26,7 @@ public sealed class DeadCodePass : IGraphPass
             }
 
             kept.Add(node);
-            foreach (Value? input in node.Inputs.Concat(node.ImplicitInputs).Append(node.Epilogue?.Residual))
+            foreach (Value? input in node.Inputs.Concat(node.ImplicitInputs).Append(node.Epilogue?.Residual).Append(node.Epilogue?.Bias))
             {
                 if (input is not null)
                 {

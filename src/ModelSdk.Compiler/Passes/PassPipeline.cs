@@ -18,6 +18,10 @@ public static class PassPipeline
         new LayerNormalizationFusionPass(),
         new GeluFusionPass(),
         new AttentionFusionPass(),
+
+        // Last: the fusions above produce some of the activations (GELU) it folds into a producer's store.
+        new BatchNormalizationFoldingPass(),
+        new EpilogueFusionPass(registry),
     ];
 
     /// <summary>Runs every pass over <paramref name="graph"/>.</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ModelSdk.Runtime.Kernels;
 
 /// <summary>How <see cref="Conv"/> computes a convolution; the compiler picks one from the geometry.</summary>
@@ -7,21 +9,27 @@ public enum ConvAlgorithm
     Im2Col,
     /// <summary>1×…×1 kernel, unit strides, no padding: the input already is the GEMM operand.</summary>
     Pointwise,
-    /// <summary>One input channel per group: accumulate each tap directly into the output plane.</summary>
-    Depthwise,
+    /// <summary>
+    /// One or two spatial dimensions and few input channels per group (depthwise, or a first layer on an
+    /// image): each output row is accumulated tap by tap in vector registers from a zero-padded copy of
+    /// the input window.
+    /// </summary>
+    Direct,
 }
 
 /// <summary>
 /// N-d convolution (float32, NCHW-style layout): <c>x</c> is <c>[batch, channels, in…]</c>,
-/// <c>w</c> is <c>[outChannels, channels / group, kernel…]</c>, <c>y</c> is <c>[batch, outChannels, out…]</c>.
+/// <c>w</c> is <c>[outChannels, channels / group, kernel…]</c>, <c>y</c> is <c>[batch, outChannels, out…]</c>,
+/// with a fused epilogue: <c>y = activation(conv(x, w) + b + residual)</c>.
 /// </summary>
-public static class Conv
+public static unsafe class Conv
 {
-    /// <summary>Computes <c>y = conv(x, w) + b</c>.</summary>
-    /// <param name="algorithm">The method; <see cref="ConvAlgorithm.Pointwise"/> and <see cref="ConvAlgorithm.Depthwise"/> require their geometry.</param>
+    /// <summary>Computes <c>y = activation(conv(x, w) + b + residual)</c>.</summary>
+    /// <param name="algorithm">The method; <see cref="ConvAlgorithm.Pointwise"/> and <see cref="ConvAlgorithm.Direct"/> require their geometry.</param>
     /// <param name="x">Input.</param>
     /// <param name="w">Weights.</param>
     /// <param name="b">Optional per-output-channel bias (empty when absent).</param>
+    /// <param name="residual">Optional tensor shaped like <paramref name="y"/> added before the activation (empty when absent); it must not overlap <paramref name="y"/>.</param>
     /// <param name="y">Output.</param>
     /// <param name="col">Scratch for <see cref="ConvAlgorithm.Im2Col"/>: at least <c>channels / group · taps · outputSize</c> elements; empty otherwise.</param>
     /// <param name="batch">Images.</param>
@@ -34,12 +42,18 @@ public static class Conv
     /// <param name="strides">Stride per spatial dimension.</param>
     /// <param name="dilations">Dilation per spatial dimension.</param>
     /// <param name="padsBegin">Padding before each spatial dimension (padding after is implied by <paramref name="outputShape"/>).</param>
+    /// <param name="activation">Activation applied last.</param>
+    /// <param name="alpha">First activation parameter (LeakyRelu slope, Clip minimum, HardSigmoid slope).</param>
+    /// <param name="beta">Second activation parameter (Clip maximum, HardSigmoid offset).</param>
+    /// <param name="context">The worker threads large convolutions are split over.</param>
     public static void Run(
-        ConvAlgorithm algorithm, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, Span<float> col,
+        ConvAlgorithm algorithm, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> residual, Span<float> y, Span<float> col,
         int batch, int channels, int outChannels, int group,
         ReadOnlySpan<int> inputShape, ReadOnlySpan<int> outputShape, ReadOnlySpan<int> kernelShape,
-        ReadOnlySpan<int> strides, ReadOnlySpan<int> dilations, ReadOnlySpan<int> padsBegin)
+        ReadOnlySpan<int> strides, ReadOnlySpan<int> dilations, ReadOnlySpan<int> padsBegin,
+        Activation activation, float alpha, float beta, KernelContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var window = new SlidingWindow(inputShape, outputShape, kernelShape, strides, dilations, padsBegin);
         if (batch < 0 || group < 1 || channels % group != 0 || outChannels % group != 0)
         {
@@ -49,20 +63,27 @@ public static class Conv
         int cg = channels / group, mg = outChannels / group;
         int kg = cg * window.Taps;
         if (x.Length != batch * channels * window.InputSize || w.Length != outChannels * kg
-            || y.Length != batch * outChannels * window.OutputSize || !(b.IsEmpty || b.Length == outChannels))
+            || y.Length != batch * outChannels * window.OutputSize || !(b.IsEmpty || b.Length == outChannels)
+            || !(residual.IsEmpty || residual.Length == y.Length))
         {
             throw new ArgumentException("Convolution operand lengths do not match the shapes.");
         }
 
+        if (y.IsEmpty)
+        {
+            return;
+        }
+
         switch (algorithm)
         {
-            case ConvAlgorithm.Depthwise:
-                if (cg != 1)
+            case ConvAlgorithm.Direct:
+                if (inputShape.Length > 2)
                 {
-                    throw new ArgumentException("Depthwise convolution needs one input channel per group.");
+                    throw new ArgumentException("The direct convolution handles one or two spatial dimensions.");
                 }
 
-                RunDepthwise(x, w, b, y, batch, outChannels, mg, window);
+                DirectConv.Run(x, w, b, residual, y, batch, group, cg, mg, inputShape, outputShape, kernelShape, strides, dilations, padsBegin,
+                    activation, alpha, beta, context);
                 return;
             case ConvAlgorithm.Pointwise:
                 if (window.Taps != 1 || window.InputSize != window.OutputSize || !window.IsDense)
@@ -101,49 +122,83 @@ public static class Conv
                     operand = cols;
                 }
 
-                Gemm.Multiply(
-                    w.Slice(g * mg * kg, mg * kg), false, operand, false, y.Slice((n * outChannels + g * mg) * sOut, mg * sOut),
-                    mg, sOut, kg, 1, b.IsEmpty ? default : b.Slice(g * mg, mg), 1, 0, 1);
+                int outOffset = (n * outChannels + g * mg) * sOut;
+                MultiplyGroup(
+                    w.Slice(g * mg * kg, mg * kg), operand, b.IsEmpty ? default : b.Slice(g * mg, mg),
+                    residual.IsEmpty ? default : residual.Slice(outOffset, mg * sOut), y.Slice(outOffset, mg * sOut),
+                    mg, sOut, kg, activation, alpha, beta, context);
             }
         }
     }
 
-    private static void RunDepthwise(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int batch, int outChannels, int multiplier, SlidingWindow window)
+    // A chunk of a parallel product must be worth more than waking the other threads (a few microseconds).
+    private const long MinParallelMacs = 96 * 1024;
+
+    /// <summary>
+    /// <c>y[m, n] = activation(a[m, k] · op[k, n] + bias[m] + residual[m, n])</c> for one group, split by rows of
+    /// <c>y</c> (output channels) over the worker threads when it is large.
+    /// </summary>
+    private static void MultiplyGroup(
+        ReadOnlySpan<float> a, ReadOnlySpan<float> operand, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, Span<float> y,
+        int m, int n, int k, Activation activation, float alpha, float beta, KernelContext context)
     {
-        int sIn = window.InputSize, sOut = window.OutputSize, taps = window.Taps;
-        int channels = outChannels / multiplier;
-        for (int n = 0; n < batch; n++)
+        long macs = (long)m * n * k;
+        int chunks = context.Workers.ThreadCount > 1 ? context.Workers.Chunks(macs, MinParallelMacs) : 1;
+        int rowsPerChunk = chunks <= 1 ? m : Math.Max(8, (m + chunks - 1) / chunks + 7 & ~7);
+        if (rowsPerChunk >= m)
         {
-            for (int m = 0; m < outChannels; m++)
+            MultiplyRows(a, operand, bias, residual, y, 0, m, n, k, activation, alpha, beta);
+            return;
+        }
+
+        fixed (float* pa = a, po = operand, pb = bias, pr = residual, py = y)
+        {
+            var job = new GemmJob
             {
-                Span<float> plane = y.Slice((n * outChannels + m) * sOut, sOut);
-                plane.Fill(b.IsEmpty ? 0 : b[m]);
-                var accumulate = new DepthwiseVisitor(x.Slice((n * channels + m / multiplier) * sIn, sIn), w.Slice(m * taps, taps), plane);
-                window.ForEachRow(ref accumulate);
-            }
+                A = pa, Operand = po, Bias = pb, Residual = pr, Y = py,
+                M = m, N = n, K = k, RowsPerChunk = rowsPerChunk,
+                Activation = activation, Alpha = alpha, Beta = beta,
+            };
+            context.Workers.For((m + rowsPerChunk - 1) / rowsPerChunk, &MultiplyChunk, &job);
         }
     }
 
-    private ref struct DepthwiseVisitor(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y) : IWindowRowVisitor
+    private struct GemmJob
     {
-        private readonly ReadOnlySpan<float> _x = x;
-        private readonly ReadOnlySpan<float> _w = w;
-        private readonly Span<float> _y = y;
+        public float* A, Operand, Bias, Residual, Y;
+        public int M, N, K, RowsPerChunk;
+        public Activation Activation;
+        public float Alpha, Beta;
+    }
 
-        public readonly void Row(int tap, int outOffset, int inOffset, int count, int inStride)
+    private static void MultiplyChunk(void* state, int index)
+    {
+        ref GemmJob job = ref Unsafe.AsRef<GemmJob>(state);
+        int m0 = index * job.RowsPerChunk, m1 = Math.Min(job.M, m0 + job.RowsPerChunk);
+        int n = job.N, k = job.K;
+        MultiplyRows(
+            new ReadOnlySpan<float>(job.A, job.M * k), new ReadOnlySpan<float>(job.Operand, k * n),
+            job.Bias == null ? default : new ReadOnlySpan<float>(job.Bias, job.M),
+            job.Residual == null ? default : new ReadOnlySpan<float>(job.Residual, job.M * n),
+            new Span<float>(job.Y, job.M * n), m0, m1, n, k, job.Activation, job.Alpha, job.Beta);
+    }
+
+    /// <summary>
+    /// Rows <c>[m0, m1)</c> of one group's product with its epilogue: the only place the convolution calls
+    /// the GEMM. <paramref name="a"/> (the weights) is a constant in compiled models, so a GEMM entry point
+    /// taking it pre-packed replaces this one call.
+    /// </summary>
+    private static void MultiplyRows(
+        ReadOnlySpan<float> a, ReadOnlySpan<float> operand, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, Span<float> y,
+        int m0, int m1, int n, int k, Activation activation, float alpha, float beta)
+    {
+        int rows = m1 - m0;
+        Span<float> yRows = y.Slice(m0 * n, rows * n);
+        Gemm.Multiply(a.Slice(m0 * k, rows * k), false, operand, false, yRows, rows, n, k, 1,
+            bias.IsEmpty ? default : bias.Slice(m0, rows), 1, 0, 1);
+        if (!residual.IsEmpty || activation != Activation.None)
         {
-            float weight = _w[tap];
-            Span<float> dst = _y.Slice(outOffset, count);
-            if (inStride == 1)
-            {
-                FloatSpans.MultiplyAdd(_x.Slice(inOffset, count), weight, dst);
-                return;
-            }
-
-            for (int i = 0; i < count; i++)
-            {
-                dst[i] += weight * _x[inOffset + i * inStride];
-            }
+            StoreEpilogue.Apply(yRows, residual.IsEmpty ? default : residual.Slice(m0 * n, rows * n), activation, alpha, beta);
         }
     }
 }

@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelSdk.Runtime.Kernels;
 
@@ -15,7 +18,7 @@ public enum PoolKind
 /// N-d max and average pooling (float32) over planes: <c>x</c> is <c>[planes, in…]</c> and <c>y</c>
 /// is <c>[planes, out…]</c>, where a plane is one channel of one image.
 /// </summary>
-public static class Pool
+public static unsafe class Pool
 {
     /// <summary>Pools every plane.</summary>
     /// <param name="kind">Max or average.</param>
@@ -52,6 +55,12 @@ public static class Pool
         }
 
         bool global = IsGlobal(inputShape, outputShape, kernelShape, dilations, padsBegin);
+        if (!global && indices.IsEmpty && IsFullWindow2D(inputShape, outputShape, kernelShape, strides, dilations, padsBegin))
+        {
+            Pool2D(kind, x, y, planes, inputShape, outputShape, kernelShape, strides);
+            return;
+        }
+
         for (int p = 0; p < planes; p++)
         {
             ReadOnlySpan<float> xp = x.Slice(p * sIn, sIn);
@@ -94,6 +103,147 @@ public static class Pool
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Two spatial dimensions, no dilation, and every window inside the input (no padding, no ceil-mode overhang):
+    /// each output then combines exactly kernel-size elements, so averages need no per-element divisor.
+    /// </summary>
+    private static bool IsFullWindow2D(ReadOnlySpan<int> input, ReadOnlySpan<int> output, ReadOnlySpan<int> kernel, ReadOnlySpan<int> strides, ReadOnlySpan<int> dilations, ReadOnlySpan<int> padsBegin)
+    {
+        if (input.Length != 2)
+        {
+            return false;
+        }
+
+        for (int d = 0; d < 2; d++)
+        {
+            if (dilations[d] != 1 || padsBegin[d] != 0 || (output[d] - 1) * strides[d] + kernel[d] > input[d])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The pooling of <see cref="IsFullWindow2D"/> windows, one output row at a time, in vectors along the row.</summary>
+    private static void Pool2D(PoolKind kind, ReadOnlySpan<float> x, Span<float> y, int planes, ReadOnlySpan<int> input, ReadOnlySpan<int> output, ReadOnlySpan<int> kernel, ReadOnlySpan<int> strides)
+    {
+        var g = new Window2D
+        {
+            H = input[0], W = input[1], OH = output[0], OW = output[1], KH = kernel[0], KW = kernel[1], SY = strides[0], SX = strides[1],
+            Scale = kind == PoolKind.Average ? 1f / (kernel[0] * kernel[1]) : 1f,
+        };
+        fixed (float* px = x, py = y)
+        {
+            bool max = kind == PoolKind.Max;
+            switch (Simd.Width)
+            {
+                case SimdWidth.W512 when max:
+                    Pool2D<Vector512<float>, Simd512, MaxOp>(px, py, planes, g);
+                    break;
+                case SimdWidth.W512:
+                    Pool2D<Vector512<float>, Simd512, SumOp>(px, py, planes, g);
+                    break;
+                case SimdWidth.W256 when max:
+                    Pool2D<Vector256<float>, Simd256, MaxOp>(px, py, planes, g);
+                    break;
+                case SimdWidth.W256:
+                    Pool2D<Vector256<float>, Simd256, SumOp>(px, py, planes, g);
+                    break;
+                case SimdWidth.W128 when max:
+                    Pool2D<Vector128<float>, Simd128, MaxOp>(px, py, planes, g);
+                    break;
+                default:
+                    Pool2D<Vector128<float>, Simd128, SumOp>(px, py, planes, g);
+                    break;
+            }
+        }
+    }
+
+    private struct Window2D
+    {
+        public int H, W, OH, OW, KH, KW, SY, SX;
+        public float Scale;
+    }
+
+    private static void Pool2D<TV, TS, TOp>(float* x, float* y, int planes, Window2D g)
+        where TV : struct
+        where TS : ISimd<TV>
+        where TOp : ICombine
+    {
+        int n = TS.Count;
+        bool average = typeof(TOp) == typeof(SumOp);
+        TV scale = TS.Create(g.Scale);
+
+        // Stride 2 deinterleaves with a two-source permute where the processor has one; it reads 2·n inputs per vector.
+        bool evens = g.SX == 2 && typeof(TV) == typeof(Vector512<float>) && Avx512F.IsSupported;
+        for (int p = 0; p < planes; p++)
+        {
+            float* xp = x + (long)p * g.H * g.W;
+            for (int oy = 0; oy < g.OH; oy++)
+            {
+                float* yr = y + ((long)p * g.OH + oy) * g.OW;
+                float* top = xp + oy * g.SY * g.W;
+                int ox = 0;
+                if (g.SX == 1 || evens)
+                {
+                    // The last vector of a row loads only what the row holds (masked) and stores only its outputs.
+                    for (; ox < g.OW; ox += n)
+                    {
+                        int outputs = Math.Min(n, g.OW - ox);
+                        TV acc = TS.Create(TOp.Identity);
+                        for (int ky = 0; ky < g.KH; ky++)
+                        {
+                            float* row = top + ky * g.W + ox * g.SX;
+                            for (int kx = 0; kx < g.KW; kx++)
+                            {
+                                int available = g.W - ox * g.SX - kx;
+                                TV v = g.SX == 1
+                                    ? (available >= n ? TS.Load(ref row[kx], 0) : TS.LoadPartial(row + kx, available))
+                                    : Unsafe.BitCast<Vector512<float>, TV>(Evens(row + kx, available));
+                                acc = TOp.Combine<TV, TS>(acc, v);
+                            }
+                        }
+
+                        acc = average ? TS.Multiply(acc, scale) : acc;
+                        if (outputs == n)
+                        {
+                            TS.Store(acc, ref yr[ox], 0);
+                        }
+                        else
+                        {
+                            TS.StorePartial(acc, yr + ox, outputs);
+                        }
+                    }
+                }
+
+                for (; ox < g.OW; ox++)
+                {
+                    float acc = TOp.Identity;
+                    for (int ky = 0; ky < g.KH; ky++)
+                    {
+                        float* row = top + ky * g.W + ox * g.SX;
+                        for (int kx = 0; kx < g.KW; kx++)
+                        {
+                            acc = TOp.Combine(acc, row[kx]);
+                        }
+                    }
+
+                    yr[ox] = average ? acc * g.Scale : acc;
+                }
+            }
+        }
+    }
+
+    /// <summary>Elements 0, 2, …, 30 of the floats at <paramref name="p"/>, reading only the first <paramref name="available"/> of them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Evens(float* p, int available)
+    {
+        Vector512<float> lo = available >= 16 ? Vector512.Load(p) : Simd512.LoadPartial(p, available);
+        Vector512<float> hi = available >= 32 ? Vector512.Load(p + 16) : available > 16 ? Simd512.LoadPartial(p + 16, available - 16) : Vector512<float>.Zero;
+        return Avx512F.PermuteVar16x32x2(lo, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), hi);
     }
 
     private static bool IsGlobal(ReadOnlySpan<int> input, ReadOnlySpan<int> output, ReadOnlySpan<int> kernel, ReadOnlySpan<int> dilations, ReadOnlySpan<int> padsBegin)
@@ -199,6 +349,10 @@ public static class Pool
         static abstract float Combine(float a, float b);
 
         static abstract Vector256<float> Combine(Vector256<float> a, Vector256<float> b);
+
+        static abstract TV Combine<TV, TS>(TV a, TV b)
+            where TV : struct
+            where TS : ISimd<TV>;
     }
 
     private readonly struct SumOp : ICombine
@@ -208,6 +362,11 @@ public static class Pool
         public static float Combine(float a, float b) => a + b;
 
         public static Vector256<float> Combine(Vector256<float> a, Vector256<float> b) => a + b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Combine<TV, TS>(TV a, TV b)
+            where TV : struct
+            where TS : ISimd<TV> => TS.Add(a, b);
     }
 
     private readonly struct MaxOp : ICombine
@@ -217,6 +376,11 @@ public static class Pool
         public static float Combine(float a, float b) => MathF.Max(a, b);
 
         public static Vector256<float> Combine(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Combine<TV, TS>(TV a, TV b)
+            where TV : struct
+            where TS : ISimd<TV> => TS.Max(a, b);
     }
 
     /// <summary>Folds each tap's input run into the output row with <typeparamref name="TOp"/>.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelSdk.Runtime.Kernels;
 
@@ -18,6 +19,15 @@ internal interface ISimd<TV>
     static abstract int Count { get; }
 
     static abstract TV Create(float value);
+
+    /// <summary>All lanes zero.</summary>
+    static abstract TV Zero { get; }
+
+    /// <summary>The first <paramref name="count"/> (fewer than <see cref="Count"/>) lanes from memory, zeros after; nothing past them is read.</summary>
+    static abstract unsafe TV LoadPartial(float* source, int count);
+
+    /// <summary>Writes the first <paramref name="count"/> (fewer than <see cref="Count"/>) lanes; nothing past them is touched.</summary>
+    static abstract unsafe void StorePartial(TV value, float* destination, int count);
 
     static abstract TV Load(ref float source, nuint index);
 
@@ -135,6 +145,36 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Create(float value) => Vector512.Create(value);
 
+    public static Vector512<float> Zero => Vector512<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> LoadPartial(float* source, int count)
+    {
+        if (Avx512F.IsSupported)
+        {
+            return Avx512F.MaskLoad(source, Vector512.GreaterThan(Vector512.Create(count), Vector512<int>.Indices).AsSingle(), Vector512<float>.Zero);
+        }
+
+        float* buffer = stackalloc float[16];
+        Vector512<float>.Zero.Store(buffer);
+        Buffer.MemoryCopy(source, buffer, 16 * sizeof(float), count * sizeof(float));
+        return Vector512.Load(buffer);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StorePartial(Vector512<float> value, float* destination, int count)
+    {
+        if (Avx512F.IsSupported)
+        {
+            Avx512F.MaskStore(destination, Vector512.GreaterThan(Vector512.Create(count), Vector512<int>.Indices).AsSingle(), value);
+            return;
+        }
+
+        float* buffer = stackalloc float[16];
+        value.Store(buffer);
+        Buffer.MemoryCopy(buffer, destination, count * sizeof(float), count * sizeof(float));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load(ref float source, nuint index) => Vector512.LoadUnsafe(ref source, index);
 
@@ -237,6 +277,36 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Create(float value) => Vector256.Create(value);
 
+    public static Vector256<float> Zero => Vector256<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<float> LoadPartial(float* source, int count)
+    {
+        if (Avx.IsSupported)
+        {
+            return Avx.MaskLoad(source, Vector256.GreaterThan(Vector256.Create(count), Vector256<int>.Indices).AsSingle());
+        }
+
+        float* buffer = stackalloc float[8];
+        Vector256<float>.Zero.Store(buffer);
+        Buffer.MemoryCopy(source, buffer, 8 * sizeof(float), count * sizeof(float));
+        return Vector256.Load(buffer);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StorePartial(Vector256<float> value, float* destination, int count)
+    {
+        if (Avx.IsSupported)
+        {
+            Avx.MaskStore(destination, Vector256.GreaterThan(Vector256.Create(count), Vector256<int>.Indices).AsSingle(), value);
+            return;
+        }
+
+        float* buffer = stackalloc float[8];
+        value.Store(buffer);
+        Buffer.MemoryCopy(buffer, destination, count * sizeof(float), count * sizeof(float));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load(ref float source, nuint index) => Vector256.LoadUnsafe(ref source, index);
 
@@ -338,6 +408,36 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Create(float value) => Vector128.Create(value);
+
+    public static Vector128<float> Zero => Vector128<float>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector128<float> LoadPartial(float* source, int count)
+    {
+        if (Avx.IsSupported)
+        {
+            return Avx.MaskLoad(source, Vector128.GreaterThan(Vector128.Create(count), Vector128<int>.Indices).AsSingle());
+        }
+
+        float* buffer = stackalloc float[4];
+        Vector128<float>.Zero.Store(buffer);
+        Buffer.MemoryCopy(source, buffer, 4 * sizeof(float), count * sizeof(float));
+        return Vector128.Load(buffer);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StorePartial(Vector128<float> value, float* destination, int count)
+    {
+        if (Avx.IsSupported)
+        {
+            Avx.MaskStore(destination, Vector128.GreaterThan(Vector128.Create(count), Vector128<int>.Indices).AsSingle(), value);
+            return;
+        }
+
+        float* buffer = stackalloc float[4];
+        value.Store(buffer);
+        Buffer.MemoryCopy(buffer, destination, count * sizeof(float), count * sizeof(float));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Load(ref float source, nuint index) => Vector128.LoadUnsafe(ref source, index);

@@ -25,6 +25,7 @@ public class ConvTests
         new ConvCase("SAME_LOWER", [1, 2, 7, 8], [3, 2, 4, 3], true, [("auto_pad", "SAME_LOWER"), ("strides", new[] { 2, 2 })]),
         new ConvCase("VALID", [1, 2, 7, 8], [3, 2, 3, 3], false, [("auto_pad", "VALID"), ("strides", new[] { 2, 2 })]),
         new ConvCase("kernel_shape given", [1, 2, 6, 6], [2, 2, 3, 3], true, [("kernel_shape", new[] { 3, 3 })]),
+        new ConvCase("deep (im2col)", [1, 40, 9, 9], [8, 40, 3, 3], true, [("pads", new[] { 1, 1, 1, 1 })]),
         new ConvCase("wider", [1, 16, 20, 20], [32, 16, 3, 3], true, [("pads", new[] { 1, 1, 1, 1 })]),
     };
 
@@ -55,9 +56,10 @@ public class ConvTests
     }
 
     [Theory]
-    [InlineData(new[] { 1, 4, 6, 6 }, new[] { 4, 1, 3, 3 }, 4, "Depthwise")]
+    [InlineData(new[] { 1, 4, 6, 6 }, new[] { 4, 1, 3, 3 }, 4, "Direct")]
+    [InlineData(new[] { 1, 3, 16, 16 }, new[] { 8, 3, 3, 3 }, 1, "Direct")]
     [InlineData(new[] { 1, 4, 6, 6 }, new[] { 8, 4, 1, 1 }, 1, "Pointwise")]
-    [InlineData(new[] { 1, 4, 6, 6 }, new[] { 8, 2, 3, 3 }, 2, "Im2Col")]
+    [InlineData(new[] { 1, 64, 6, 6 }, new[] { 8, 32, 3, 3 }, 2, "Im2Col")]
     public void Conv_picks_the_algorithm_from_the_geometry(int[] xShape, int[] wShape, int group, string algorithm)
     {
         var b = new OnnxModelBuilder();

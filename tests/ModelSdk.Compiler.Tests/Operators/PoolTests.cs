@@ -31,18 +31,44 @@ public class PoolTests
         new PoolCase("avg SAME_LOWER", "AveragePool", [1, 2, 9, 8], [("kernel_shape", new[] { 3, 2 }), ("strides", new[] { 2, 2 }), ("auto_pad", "SAME_LOWER")]),
         new PoolCase("avg unit stride, long rows", "AveragePool", [1, 2, 20, 40], [("kernel_shape", new[] { 3, 5 })]),
         new PoolCase("avg window as large as the input", "AveragePool", [2, 3, 5, 6], [("kernel_shape", new[] { 5, 6 })]),
+        new PoolCase("max 2x2 stride 2, rows of 70", "MaxPool", [1, 3, 9, 70], [("kernel_shape", new[] { 2, 2 }), ("strides", new[] { 2, 2 })]),
+        new PoolCase("avg 2x2 stride 2, rows of 68", "AveragePool", [2, 3, 8, 68], [("kernel_shape", new[] { 2, 2 }), ("strides", new[] { 2, 2 })]),
+        new PoolCase("max 3x3 stride 2, rows of 67", "MaxPool", [1, 2, 9, 67], [("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 })]),
+        new PoolCase("avg ceil without overhang", "AveragePool", [1, 2, 9, 37], [("kernel_shape", new[] { 3, 3 }), ("strides", new[] { 2, 2 }), ("ceil_mode", 1)]),
         new PoolCase("avg dilations (opset 19)", "AveragePool", [1, 2, 12, 11], [("kernel_shape", new[] { 3, 2 }), ("dilations", new[] { 2, 3 })], Opset: 19),
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Pool_matches_onnxruntime(PoolCase c)
+        => OrtAgreement.AssertMatches(Model(c), [("x", TensorAssert.Random(c.X, 4, -3, 3))]);
+
+    private static byte[] Model(PoolCase c)
     {
         var b = new OnnxModelBuilder(c.Opset);
         string x = b.Input("x", ElementType.Float32, Dims(c.X));
         b.Output(b.Node(c.Op, [x], c.Attributes));
+        return b.Build();
+    }
 
-        OrtAgreement.AssertMatches(b.Build(), [("x", TensorAssert.Random(c.X, 4, -3, 3))]);
+    /// <summary>The vectorized paths of every width (the 512-bit one deinterleaves stride 2 with a permute).</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Pool_matches_onnxruntime_at_every_vector_width(PoolCase c)
+    {
+        byte[] model = Model(c);
+        foreach (Runtime.Kernels.SimdWidth width in new[] { Runtime.Kernels.SimdWidth.W512, Runtime.Kernels.SimdWidth.W256, Runtime.Kernels.SimdWidth.W128 })
+        {
+            Runtime.Kernels.Simd.Forced = width;
+            try
+            {
+                OrtAgreement.AssertMatches(model, [("x", TensorAssert.Random(c.X, 4, -3, 3))]);
+            }
+            finally
+            {
+                Runtime.Kernels.Simd.Forced = Runtime.Kernels.SimdWidth.Auto;
+            }
+        }
     }
 
     [Theory]

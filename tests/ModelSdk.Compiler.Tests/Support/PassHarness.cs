@@ -25,4 +25,14 @@ public static class PassHarness
 
     /// <summary>The kernels of the compiled plan, in step order.</summary>
     public static string[] Kernels(byte[] model) => ModelRunner.Compile(model).Plan!.Steps.Select(s => s.Kernel).ToArray();
+
+    /// <summary>
+    /// The kernels of the compiled plan, in step order, a step with a fused activation written
+    /// <c>Kernel+Activation</c> (e.g. <c>Gemm+Gelu</c>).
+    /// </summary>
+    public static string[] KernelsWithActivations(byte[] model) => ModelRunner.Compile(model).Plan!.Steps
+        .Select(s => s.Args.FirstOrDefault(a => a.Name == "activation") is { Symbol: { } act } && act != "Activation.None"
+            ? $"{s.Kernel}+{act["Activation.".Length..]}"
+            : s.Kernel)
+        .ToArray();
 }

@@ -35,7 +35,7 @@ namespace Tests
             {
                 new global::ModelSdk.Runtime.TensorInfo("scores", "Scores", global::ModelSdk.Runtime.TensorElementType.Float32, new int[] { 1, 10 }),
             },
-            5354L, 81920L, 21504L, 24576L);
+            5354L, 81920L, 21504L, 6144L);
 
         // Weights are read-only: every instance shares one copy, read from the assembly on first use.
         private static readonly global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob> s_weights = new global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob>(() => global::ModelSdk.Runtime.WeightsBlob.FromResource(typeof(Digits).Assembly, "ModelSdk/digits.onnx.weights", 21504L, "81de2e0689074be2785bc94c54971d8a76efb1b5d4dbc828e7cbf4b9e52f2800"));
@@ -72,7 +72,7 @@ namespace Tests
             }
 
             _weights = s_weights.Value;
-            _arena = new global::ModelSdk.Runtime.Arena(24576L);
+            _arena = new global::ModelSdk.Runtime.Arena(6144L);
             _context = new global::ModelSdk.Runtime.KernelContext(threads);
         }
 
@@ -107,24 +107,19 @@ namespace Tests
                 var __t0 = pixels;
                 var __t1 = _weights.Get<float>(0, 72);
                 var __t2 = _weights.Get<float>(320, 8);
-                var __t3 = _arena.Get<float>(0, 512);
-                var __t4 = _arena.Get<float>(22528, 512);
-                var __t6 = _weights.Get<float>(384, 1152);
-                var __t7 = _weights.Get<float>(4992, 16);
-                var __t8 = _arena.Get<float>(18432, 1024);
-                var __t5 = _arena.Get<float>(0, 4608);
-                var __t9 = _arena.Get<float>(0, 1024);
-                var __t10 = _arena.Get<float>(4096, 256);
-                var __t11 = _arena.Get<float>(4096, 256);
-                var __t12 = _weights.Get<float>(5056, 4096);
-                var __t13 = _weights.Get<float>(21440, 10);
-                var __t14 = scores;
-                global::ModelSdk.Runtime.Kernels.Conv.Run(algorithm: global::ModelSdk.Runtime.Kernels.ConvAlgorithm.Depthwise, x: __t0, w: __t1, b: __t2, y: __t3, col: default, batch: 1, channels: 1, outChannels: 8, group: 1, inputShape: [8, 8], outputShape: [8, 8], kernelShape: [3, 3], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1]);
-                global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Relu, x: __t3, y: __t4, alpha: 0f, beta: 0f);
-                global::ModelSdk.Runtime.Kernels.Conv.Run(algorithm: global::ModelSdk.Runtime.Kernels.ConvAlgorithm.Im2Col, x: __t4, w: __t6, b: __t7, y: __t8, col: __t5, batch: 1, channels: 8, outChannels: 16, group: 1, inputShape: [8, 8], outputShape: [8, 8], kernelShape: [3, 3], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1]);
-                global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Relu, x: __t8, y: __t9, alpha: 0f, beta: 0f);
-                global::ModelSdk.Runtime.Kernels.Pool.Run(kind: global::ModelSdk.Runtime.Kernels.PoolKind.Max, x: __t9, y: __t10, indices: default, planes: 16, inputShape: [8, 8], outputShape: [4, 4], kernelShape: [2, 2], strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], countIncludePad: false, columnMajorIndices: false);
-                global::ModelSdk.Runtime.Kernels.Gemm.Run(a: __t11, b: __t12, c: __t13, residual: default, y: __t14, m: 1, n: 10, k: 256, transA: false, transB: false, packedB: true, alpha: 1f, beta: 1f, cRowStride: 0, cColStride: 1, batchShape: [1], aBatchStrides: [0], bBatchStrides: [0], activation: global::ModelSdk.Runtime.Kernels.Activation.None, activationAlpha: 0f, activationBeta: 0f, context: _context);
+                var __t3 = _arena.Get<float>(4096, 512);
+                var __t4 = _weights.Get<float>(384, 1152);
+                var __t5 = _weights.Get<float>(4992, 16);
+                var __t6 = _arena.Get<float>(0, 1024);
+                var __t7 = _arena.Get<float>(4096, 256);
+                var __t8 = _arena.Get<float>(4096, 256);
+                var __t9 = _weights.Get<float>(5056, 4096);
+                var __t10 = _weights.Get<float>(21440, 10);
+                var __t11 = scores;
+                global::ModelSdk.Runtime.Kernels.Conv.Run(algorithm: global::ModelSdk.Runtime.Kernels.ConvAlgorithm.Direct, x: __t0, w: __t1, b: __t2, residual: default, y: __t3, col: default, batch: 1, channels: 1, outChannels: 8, group: 1, inputShape: [8, 8], outputShape: [8, 8], kernelShape: [3, 3], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], activation: global::ModelSdk.Runtime.Kernels.Activation.Relu, alpha: 0f, beta: 0f, context: _context);
+                global::ModelSdk.Runtime.Kernels.Conv.Run(algorithm: global::ModelSdk.Runtime.Kernels.ConvAlgorithm.Direct, x: __t3, w: __t4, b: __t5, residual: default, y: __t6, col: default, batch: 1, channels: 8, outChannels: 16, group: 1, inputShape: [8, 8], outputShape: [8, 8], kernelShape: [3, 3], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], activation: global::ModelSdk.Runtime.Kernels.Activation.Relu, alpha: 0f, beta: 0f, context: _context);
+                global::ModelSdk.Runtime.Kernels.Pool.Run(kind: global::ModelSdk.Runtime.Kernels.PoolKind.Max, x: __t6, y: __t7, indices: default, planes: 16, inputShape: [8, 8], outputShape: [4, 4], kernelShape: [2, 2], strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], countIncludePad: false, columnMajorIndices: false);
+                global::ModelSdk.Runtime.Kernels.Gemm.Run(a: __t8, b: __t9, c: __t10, residual: default, y: __t11, m: 1, n: 10, k: 256, transA: false, transB: false, packedB: true, alpha: 1f, beta: 1f, cRowStride: 0, cColStride: 1, batchShape: [1], aBatchStrides: [0], bBatchStrides: [0], activation: global::ModelSdk.Runtime.Kernels.Activation.None, activationAlpha: 0f, activationBeta: 0f, context: _context);
             }
             finally
             {

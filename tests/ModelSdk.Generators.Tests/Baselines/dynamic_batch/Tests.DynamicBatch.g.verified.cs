@@ -35,7 +35,7 @@ namespace Tests
             {
                 new global::ModelSdk.Runtime.TensorInfo("probs", "Probs", global::ModelSdk.Runtime.TensorElementType.Float32, new int[] { 4, 8 }),
             },
-            264L, 512L, 1088L, 256L);
+            264L, 512L, 1088L, 128L);
 
         // Weights are read-only: every instance shares one copy, read from the assembly on first use.
         private static readonly global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob> s_weights = new global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob>(() => global::ModelSdk.Runtime.WeightsBlob.FromResource(typeof(DynamicBatch).Assembly, "ModelSdk/dynamic_batch.onnx.weights", 1088L, "5e427c2746e412e65308680f33e153d981b77b16d28a990bcda8904d0168f079"));
@@ -72,7 +72,7 @@ namespace Tests
             }
 
             _weights = s_weights.Value;
-            _arena = new global::ModelSdk.Runtime.Arena(256L);
+            _arena = new global::ModelSdk.Runtime.Arena(128L);
             _context = new global::ModelSdk.Runtime.KernelContext(threads);
         }
 
@@ -106,13 +106,11 @@ namespace Tests
             {
                 var __t0 = x;
                 var __t1 = _weights.Get<float>(0, 256);
-                var __t2 = _arena.Get<float>(0, 32);
-                var __t3 = _weights.Get<float>(1024, 8);
-                var __t4 = _arena.Get<float>(128, 32);
-                var __t5 = probs;
-                global::ModelSdk.Runtime.Kernels.Gemm.Run(a: __t0, b: __t1, c: default, residual: default, y: __t2, m: 4, n: 8, k: 16, transA: false, transB: false, packedB: true, alpha: 1f, beta: 0f, cRowStride: 0, cColStride: 0, batchShape: [1], aBatchStrides: [0], bBatchStrides: [0], activation: global::ModelSdk.Runtime.Kernels.Activation.None, activationAlpha: 0f, activationBeta: 0f, context: _context);
-                global::ModelSdk.Runtime.Kernels.Binary.Run<float>(op: global::ModelSdk.Runtime.Kernels.BinaryOp.Add, a: __t2, b: __t3, y: __t4, shape: [4, 8], aStrides: [8, 1], bStrides: [0, 1]);
-                global::ModelSdk.Runtime.Kernels.Softmax.Run(x: __t4, y: __t5, axisLength: 8, inner: 1, log: false);
+                var __t2 = _weights.Get<float>(1024, 8);
+                var __t3 = _arena.Get<float>(0, 32);
+                var __t4 = probs;
+                global::ModelSdk.Runtime.Kernels.Gemm.Run(a: __t0, b: __t1, c: __t2, residual: default, y: __t3, m: 4, n: 8, k: 16, transA: false, transB: false, packedB: true, alpha: 1f, beta: 1f, cRowStride: 0, cColStride: 1, batchShape: [1], aBatchStrides: [0], bBatchStrides: [0], activation: global::ModelSdk.Runtime.Kernels.Activation.None, activationAlpha: 0f, activationBeta: 0f, context: _context);
+                global::ModelSdk.Runtime.Kernels.Softmax.Run(x: __t3, y: __t4, axisLength: 8, inner: 1, log: false, context: _context);
             }
             finally
             {

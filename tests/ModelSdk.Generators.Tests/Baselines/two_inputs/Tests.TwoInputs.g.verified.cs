@@ -135,7 +135,7 @@ namespace Tests
                 var __t3 = _arena.Get<float>(0, 48);
                 var __t4 = _arena.Get<float>(192, 8);
                 var __t1 = features;
-                var __t5 = _arena.Get<float>(0, 8);
+                var __t5 = _arena.Get<float>(192, 8);
                 var __t6 = _weights.Get<float>(640, 32);
                 var __t7 = _weights.Get<float>(768, 4);
                 var __t8 = logits;
@@ -144,7 +144,7 @@ namespace Tests
                 global::ModelSdk.Runtime.Kernels.Reduce.Run<float>(op: global::ModelSdk.Runtime.Kernels.ReduceOp.Mean, x: __t3, y: __t4, shape: [6, 8], yStrides: [0, 1]);
                 global::ModelSdk.Runtime.Kernels.Binary.Run<float>(op: global::ModelSdk.Runtime.Kernels.BinaryOp.Add, a: __t4, b: __t1, y: __t5, shape: [8], aStrides: [1], bStrides: [1]);
                 global::ModelSdk.Runtime.Kernels.Gemm.Run(a: __t5, b: __t6, c: __t7, residual: default, y: __t8, m: 1, n: 4, k: 8, transA: false, transB: false, packedB: false, alpha: 1f, beta: 1f, cRowStride: 0, cColStride: 1, batchShape: [1], aBatchStrides: [0], bBatchStrides: [0], activation: global::ModelSdk.Runtime.Kernels.Activation.None, activationAlpha: 0f, activationBeta: 0f, context: _context);
-                global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Tanh, x: __t5, y: __t9, alpha: 0f, beta: 0f);
+                global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Tanh, x: __t5, y: __t9, alpha: 0f, beta: 0f, context: _context);
             }
             finally
             {
