@@ -34,6 +34,9 @@ public sealed record CompileResult(
     /// <summary>Whether the model compiled.</summary>
     public bool Succeeded => Plan is not null;
 
+    /// <summary>For a quantized model, the one-line summary of what quantization cost (the report has the details).</summary>
+    public string? QuantizationSummary { get; init; }
+
     /// <summary>The weights blob as written next to the plan: header, then payload.</summary>
     public byte[] WeightsBlob()
     {
@@ -77,6 +80,7 @@ public static class ModelCompiler
         PlanWithWeights? built = null;
         string? report = null;
         string? planText = null;
+        QuantizedModel? quantized = null;
         Guard(options, diagnostics, () =>
         {
             ImportResult imported = OnnxImporter.Import(options.ModelPath, InputShapeSpec.Parse(options.InputShapes, options.ModelPath));
@@ -89,18 +93,24 @@ public static class ModelCompiler
                 var all = new List<string>(imported.Dependencies);
                 dependencies = all; // plus the data files: the .deps stamps of a successful quantized compile must cover them
                 QuantizationInputs prepared = QuantizationStage.Prepare(imported.Graph, options, diagnostics, all);
-                throw QuantizationStage.NotAvailable(options, prepared); // until the int8/fp16/bf16 rewrite exists
+                if (options.Quantize != QuantizeMode.Int8)
+                {
+                    throw QuantizationStage.NotAvailable(options, prepared); // until the fp16/bf16 rewrite exists
+                }
+
+                quantized = QuantizationStage.QuantizeInt8(imported.Graph, prepared, options, imported.Sha256, diagnostics);
+                plan = quantized.Plan;
             }
 
             built = plan;
             planText = PlanWriter.Write(built.Plan);
             PlanReader.Read(planText); // the generator must accept every plan the compiler writes
-            report = MarkdownReport.Create(imported.Graph, built, OperatorRegistry.Default, options);
+            report = MarkdownReport.Create(imported.Graph, built, OperatorRegistry.Default, options) + quantized?.Report;
             return (imported.Graph, imported.Sha256);
         }, out _);
         return built is null
             ? new CompileResult(null, null, null, null, diagnostics, dependencies)
-            : new CompileResult(built.Plan, planText, built.Weights, report, diagnostics, dependencies);
+            : new CompileResult(built.Plan, planText, built.Weights, report, diagnostics, dependencies) { QuantizationSummary = quantized?.Summary };
     }
 
     private static Graph? Guard(CompileOptions options, List<Diagnostic> diagnostics, Func<(Graph, string)> body, out string? sha)
