@@ -37,6 +37,9 @@ public sealed record CompileResult(
     /// <summary>For a quantized model, the one-line summary of what quantization cost (the report has the details).</summary>
     public string? QuantizationSummary { get; init; }
 
+    /// <summary>For an int8 model, what quantization cost, as measured for the report.</summary>
+    public QuantizationEvaluation? Quantization { get; init; }
+
     /// <summary>The weights blob as written next to the plan: header, then payload.</summary>
     public byte[] WeightsBlob()
     {
@@ -110,7 +113,7 @@ public static class ModelCompiler
         }, out _);
         return built is null
             ? new CompileResult(null, null, null, null, diagnostics, dependencies)
-            : new CompileResult(built.Plan, planText, built.Weights, report, diagnostics, dependencies) { QuantizationSummary = quantized?.Summary };
+            : new CompileResult(built.Plan, planText, built.Weights, report, diagnostics, dependencies) { QuantizationSummary = quantized?.Summary, Quantization = quantized?.Evaluation };
     }
 
     private static Graph? Guard(CompileOptions options, List<Diagnostic> diagnostics, Func<(Graph, string)> body, out string? sha)

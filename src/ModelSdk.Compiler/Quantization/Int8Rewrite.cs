@@ -190,13 +190,13 @@ public sealed class Int8Rewrite
     /// The float values that quantized layers read as inputs, followed back through views, MaxPool and
     /// Relu to where a quantized output could supply them.
     /// </summary>
-    private static HashSet<Value> QuantizedInputs(List<Node> layers)
+    private HashSet<Value> QuantizedInputs(List<Node> layers)
     {
         var wanted = new HashSet<Value>(ReferenceEqualityComparer.Instance);
         foreach (Node layer in layers)
         {
             Value? v = layer.Inputs[0];
-            while (v is not null && wanted.Add(v))
+            while (v is not null && !_exclude.Contains(v.Name) && wanted.Add(v))
             {
                 Node? p = v.Producer;
                 v = p is not null && (IsView(p) || IsMaxPool(p) || (p.OpType == "Relu" && p.Domain.Length == 0)) ? p.Inputs[0] : null;

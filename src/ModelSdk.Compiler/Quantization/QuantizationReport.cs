@@ -28,8 +28,8 @@ public sealed record ValidationAccuracy(int Samples, int FloatCorrect, int Quant
 /// <summary>What int8 quantization cost, measured by running the float and the quantized plan through the executor.</summary>
 /// <param name="Method">The calibration method.</param>
 /// <param name="Layers">Per quantized layer, in graph order.</param>
-/// <param name="FloatWeightBytes">Bytes of the float model's constant tensors.</param>
-/// <param name="QuantizedWeightBytes">Bytes of the quantized model's constant tensors.</param>
+/// <param name="FloatWeightBytes">Bytes of the constants the float graph's nodes read (its weights, before any kernel packs them).</param>
+/// <param name="QuantizedWeightBytes">Bytes of the constants the quantized graph's nodes read (int8 weights, int32 biases, scales, zero points).</param>
 /// <param name="FloatPayloadBytes">The float weights payload, constants 64-byte aligned.</param>
 /// <param name="QuantizedPayloadBytes">The quantized weights payload, constants 64-byte aligned.</param>
 /// <param name="Samples">Calibration samples compared.</param>
@@ -61,7 +61,7 @@ public sealed record QuantizationEvaluation(
     /// so intermediates can be read) on every calibration sample, and on the validation samples when given.
     /// </summary>
     public static QuantizationEvaluation Measure(
-        PlanWithWeights floatPlan, PlanWithWeights quantizedPlan, IReadOnlyList<QuantizedLayer> layers,
+        PlanWithWeights floatPlan, PlanWithWeights quantizedPlan, IReadOnlyList<QuantizedLayer> layers, long floatWeightBytes, long quantizedWeightBytes,
         CalibrationMethod method, SampleDataSet calibration, SampleDataSet? validation)
     {
         var fr = new Calibrator.SampleRunner(floatPlan.Plan, floatPlan.Weights);
@@ -137,7 +137,7 @@ public sealed record QuantizationEvaluation(
         }
 
         var quality = layers.Select((l, i) => new LayerQuality(l, noise[i] == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal[i] / noise[i]))).ToList();
-        return new QuantizationEvaluation(method, quality, ConstantBytes(floatPlan.Plan), ConstantBytes(quantizedPlan.Plan),
+        return new QuantizationEvaluation(method, quality, floatWeightBytes, quantizedWeightBytes,
             floatPlan.Weights.Length, quantizedPlan.Weights.Length, samples, rows, agreements, maxError, accuracy);
     }
 
@@ -148,7 +148,7 @@ public sealed record QuantizationEvaluation(
         var c = CultureInfo.InvariantCulture;
         sb.Append("\n## Quantization: int8\n\n");
         sb.Append(c, $"- Calibration: `{Name(Method)}` over {Samples:N0} samples. Activations: uint8 asymmetric per tensor; weights: int8 symmetric per output channel ([−127, 127]); biases: int32.\n");
-        sb.Append(c, $"- Weights: {FloatWeightBytes:N0} → {QuantizedWeightBytes:N0} bytes of constants ({WeightRatio:0.###}×); the payload with 64-byte alignment: {FloatPayloadBytes:N0} → {QuantizedPayloadBytes:N0} bytes.\n");
+        sb.Append(c, $"- Weights: {FloatWeightBytes:N0} → {QuantizedWeightBytes:N0} bytes of constants read by the operators ({WeightRatio:0.###}×); the weights payload (kernel-packed, 64-byte aligned): {FloatPayloadBytes:N0} → {QuantizedPayloadBytes:N0} bytes.\n");
         sb.Append(c, $"- Against the float model over the calibration set: top-1 agreement {Top1Agreement * 100:0.##}% ({Top1Agreements:N0}/{Top1Rows:N0}), max |output error| {MaxAbsoluteError:G4}.\n");
         if (Validation is { } v)
         {
@@ -255,15 +255,19 @@ public sealed record QuantizationEvaluation(
         return byName;
     }
 
-    /// <summary>Bytes of the distinct constants the plan stores (views of one constant share its bytes).</summary>
-    private static long ConstantBytes(CompiledPlan plan)
+    /// <summary>Bytes of the distinct constants that the nodes of <paramref name="graph"/> read.</summary>
+    public static long ConstantBytes(Ir.Graph graph)
     {
-        var offsets = new Dictionary<long, long>();
-        foreach (PlanTensor t in plan.Tensors.Where(t => t.Storage == StorageKind.Weights))
+        var seen = new HashSet<Ir.Value>(ReferenceEqualityComparer.Instance);
+        long bytes = 0;
+        foreach (Ir.Value? v in graph.Nodes.SelectMany(n => n.Inputs))
         {
-            offsets[t.Offset] = Math.Max(offsets.GetValueOrDefault(t.Offset), t.ByteCount);
+            if (v is { IsConstant: true } && seen.Add(v))
+            {
+                bytes += v.Constant!.Bytes.Length;
+            }
         }
 
-        return offsets.Values.Sum();
+        return bytes;
     }
 }

@@ -103,6 +103,7 @@ public static class QuantizationStage
         CalibrationResult calibration = prepared.Calibration ?? throw new InvalidOperationException("int8 needs calibration.");
         var exclude = new HashSet<string>(options.QuantizeExclude, StringComparer.Ordinal);
         PlanWithWeights floatEvaluation = PlanBuilder.Build(graph, OperatorRegistry.Default, sourceSha256, model, reuseArena: false);
+        long floatBytes = QuantizationEvaluation.ConstantBytes(graph);
 
         IReadOnlyList<QuantizedLayer> layers = Int8Rewrite.Apply(graph, calibration, exclude);
         new ShapeInferencePass(OperatorRegistry.Default, model).Run(graph);
@@ -116,7 +117,8 @@ public static class QuantizationStage
 
         PlanWithWeights plan = PlanBuilder.Build(graph, OperatorRegistry.Default, sourceSha256, model);
         PlanWithWeights quantizedEvaluation = PlanBuilder.Build(graph, OperatorRegistry.Default, sourceSha256, model, reuseArena: false);
-        QuantizationEvaluation evaluation = QuantizationEvaluation.Measure(floatEvaluation, quantizedEvaluation, layers, options.CalibrationMethod,
+        QuantizationEvaluation evaluation = QuantizationEvaluation.Measure(floatEvaluation, quantizedEvaluation, layers,
+            floatBytes, QuantizationEvaluation.ConstantBytes(graph), options.CalibrationMethod,
             prepared.CalibrationData!, prepared.ValidationData);
         string exclusions = string.Join(", ", options.QuantizeExclude.Select(n => $"`{n}`"));
         return new QuantizedModel(plan, evaluation, evaluation.ToMarkdown(exclusions), evaluation.Summary(Path.GetFileName(model)));
