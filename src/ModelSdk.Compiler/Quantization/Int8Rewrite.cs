@@ -27,7 +27,7 @@ public sealed record QuantizedLayer(
 /// ([−127, 127], zero point 0), as int8 constants feeding DequantizeLinear; a bias becomes int32 in
 /// units of input scale × weight scale.</item>
 /// <item>Activations per tensor, asymmetric uint8: the kernels run uint8 × int8 at least as fast as
-/// int8 × int8 (docs/quantization.md has the numbers), and after a ReLU a uint8 range with zero point
+/// int8 × int8 (docs/architecture.md has the numbers), and after a ReLU a uint8 range with zero point
 /// 0 keeps all 256 levels where int8 symmetric would keep 128. A Relu that alone reads a layer's output
 /// is folded: the output is quantized with the Relu's range, whose zero point is 0, so the clamp of
 /// requantization is the Relu.</item>

@@ -149,7 +149,7 @@ public sealed record QuantizationEvaluation(
         sb.Append("\n## Quantization: int8\n\n");
         sb.Append(c, $"- Calibration: `{Name(Method)}` over {Samples:N0} samples. Activations: uint8 asymmetric per tensor; weights: int8 symmetric per output channel ([−127, 127]); biases: int32.\n");
         sb.Append(c, $"- Weights: {FloatWeightBytes:N0} → {QuantizedWeightBytes:N0} bytes of constants read by the operators ({WeightRatio:0.###}×); the weights payload (kernel-packed, 64-byte aligned): {FloatPayloadBytes:N0} → {QuantizedPayloadBytes:N0} bytes.\n");
-        sb.Append(c, $"- Against the float model over the calibration set: top-1 agreement {Top1Agreement * 100:0.##}% ({Top1Agreements:N0}/{Top1Rows:N0}), max |output error| {MaxAbsoluteError:G4}.\n");
+        sb.Append(c, $"- Against the float model over the calibration set: top-1 agreement {Top1Agreement * 100:0.##}% ({Top1Agreements:N0}/{Top1Rows:N0}), max |output difference| {MaxAbsoluteError:G4}.\n");
         if (Validation is { } v)
         {
             sb.Append(c, $"- Validation ({v.Samples:N0} labelled samples): accuracy float {v.Float * 100:0.##}% → int8 {v.Quantized * 100:0.##}% ({(v.Quantized - v.Float) * 100:+0.##;−0.##;0} points).\n");
@@ -173,12 +173,15 @@ public sealed record QuantizationEvaluation(
         return sb.ToString();
     }
 
-    /// <summary>The one-line summary printed in the build output.</summary>
+    /// <summary>
+    /// The one-line summary printed in the build output. It avoids the words "error" and "warning":
+    /// MSBuild's canonical-message parser would take such a line from the compile task for a diagnostic.
+    /// </summary>
     public string Summary(string model)
     {
         var c = CultureInfo.InvariantCulture;
         string text = string.Create(c,
-            $"modelsdk: quantized {model} to int8 ({Name(Method)}): {Layers.Count} layers, weights {FloatWeightBytes:N0} → {QuantizedWeightBytes:N0} bytes ({WeightRatio:0.###}×), top-1 agreement {Top1Agreement * 100:0.##}% and max |output error| {MaxAbsoluteError:G3} over {Samples:N0} calibration samples");
+            $"modelsdk: quantized {model} to int8 ({Name(Method)}): {Layers.Count} layers, weights {FloatWeightBytes:N0} → {QuantizedWeightBytes:N0} bytes ({WeightRatio:0.###}×), top-1 agreement {Top1Agreement * 100:0.##}% and max |output difference| {MaxAbsoluteError:G3} over {Samples:N0} calibration samples");
         if (Validation is { } v)
         {
             text += string.Create(c, $", validation accuracy {v.Float * 100:0.##}% → {v.Quantized * 100:0.##}%");
