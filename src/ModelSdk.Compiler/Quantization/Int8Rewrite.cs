@@ -160,7 +160,9 @@ public sealed class Int8Rewrite
     {
         Value? x = node.Inputs[0];
         Value? w = node.Inputs.Count > 1 ? node.Inputs[1] : null;
-        if (x is null || x.IsConstant || x.Type != ElementType.Float32 || w is not { IsConstant: true, Type: ElementType.Float32 } || _exclude.Contains(w.Name))
+        // A fused epilogue (activation, residual) is float work the integer kernels do not do: such a layer stays float.
+        if (x is null || x.IsConstant || x.Type != ElementType.Float32 || w is not { IsConstant: true, Type: ElementType.Float32 } || _exclude.Contains(w.Name)
+            || node.Epilogue is not null)
         {
             return false;
         }

@@ -58,6 +58,24 @@ public sealed class Int8RewriteTests : IDisposable
     }
 
     [Fact]
+    public void Entropy_calibration_is_not_pulled_down_by_the_exact_zeros_of_a_relu()
+    {
+        // A ReLU output: 60% exact zeros, the rest uniform on (0, 4]. Nothing is an outlier, so the
+        // KL-optimal clip keeps (nearly) the whole range, with or without the zeros.
+        var rng = new Random(9);
+        float[] positive = Enumerable.Range(0, 40_000).Select(_ => (float)(4 * (1 - rng.NextDouble()))).ToArray();
+        float[] relu = [.. new float[60_000], .. positive];
+        var withZeros = new AbsHistogram(positive.Max());
+        withZeros.Add(relu);
+        var without = new AbsHistogram(positive.Max());
+        without.Add(positive);
+
+        Assert.Equal(60_000, withZeros.Zeros);
+        Assert.Equal(without.EntropyThreshold(), withZeros.EntropyThreshold());
+        Assert.True(withZeros.EntropyThreshold() > 0.9f * positive.Max(), $"{withZeros.EntropyThreshold()}");
+    }
+
+    [Fact]
     public void An_mlp_runs_on_the_integer_kernels_and_agrees_with_float()
     {
         string model = Mlp(out _);
