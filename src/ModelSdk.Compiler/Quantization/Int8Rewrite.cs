@@ -1,6 +1,8 @@
 using ModelSdk.Compiler.Ir;
 using ModelSdk.Plan;
+using ModelSdk.Compiler.Passes;
 using Attribute = ModelSdk.Compiler.Ir.Attribute;
+using static ModelSdk.Compiler.Passes.QdqFusionPass;
 
 namespace ModelSdk.Compiler.Quantization;
 
@@ -529,23 +531,5 @@ public sealed class Int8Rewrite
     private static bool IsMaxPool(Node node)
         => node.Domain.Length == 0 && node.OpType == "MaxPool" && (node.Outputs.Count == 1 || node.Outputs.Skip(1).All(o => o.Name.Length == 0));
 
-    private static readonly IReadOnlyDictionary<string, Attribute> NoAttributes = new Dictionary<string, Attribute>();
-
-    private static long Int(Node node, string name, long fallback)
-        => node.Attributes.TryGetValue(name, out Attribute? a) && a.Kind == AttributeKind.Int ? a.Int : fallback;
-
-    private static float Float(Node node, string name, float fallback)
-        => node.Attributes.TryGetValue(name, out Attribute? a) && a.Kind == AttributeKind.Float ? a.Float : fallback;
-
-    private static IReadOnlyDictionary<string, Attribute> IntAttribute(string name, long value)
-        => new Dictionary<string, Attribute> { [name] = new Attribute(name, AttributeKind.Int) { Int = value } };
-
     private static Value NewValue(string name) => new(name);
-
-    private static Value Constant(string name, Tensor tensor)
-    {
-        var v = new Value(name);
-        v.SetConstant(tensor);
-        return v;
-    }
 }
