@@ -48,11 +48,10 @@ internal static class CompileCommand
         WriteAtomically(deps, System.Text.Encoding.UTF8.GetBytes(DependencyStamps(result.Dependencies)));
         WriteAtomically(plan, System.Text.Encoding.UTF8.GetBytes(result.PlanText!)); // last: the plan's time stamp marks a complete compile
         stdout.WriteLine($"modelsdk: compiled {Path.GetFileName(model)}: {result.Plan!.Cost.Parameters:N0} parameters, {result.Plan.Cost.Macs:N0} MACs, {result.Plan.ArenaBytes:N0}-byte arena");
-        if (result.QuantizationSummary is { } quantization)
+        if (result.QuantizationSummary is { } summary)
         {
-            stdout.WriteLine($"modelsdk: {Path.GetFileName(model)}: {quantization}");
+            stdout.WriteLine($"{summary}; details in {report}");
         }
-
         return CommandLine.Ok;
     }
 

@@ -34,8 +34,11 @@ public sealed record CompileResult(
     /// <summary>Whether the model compiled.</summary>
     public bool Succeeded => Plan is not null;
 
-    /// <summary>One line on what quantization did and cost, for the build output; null for a float build.</summary>
+    /// <summary>For a quantized model, the one-line summary of what quantization cost (the report has the details).</summary>
     public string? QuantizationSummary { get; init; }
+
+    /// <summary>For an int8 model, what quantization cost, as measured for the report.</summary>
+    public QuantizationEvaluation? Quantization { get; init; }
 
     /// <summary>The weights blob as written next to the plan: header, then payload.</summary>
     public byte[] WeightsBlob()
@@ -81,6 +84,7 @@ public static class ModelCompiler
         string? report = null;
         string? planText = null;
         HalfPrecisionReport? halfPrecision = null;
+        QuantizedModel? quantized = null;
         Guard(options, diagnostics, () =>
         {
             ImportResult imported = OnnxImporter.Import(options.ModelPath, InputShapeSpec.Parse(options.InputShapes, options.ModelPath));
@@ -93,24 +97,31 @@ public static class ModelCompiler
                 var all = new List<string>(imported.Dependencies);
                 dependencies = all; // plus the data files: the .deps stamps of a successful quantized compile must cover them
                 QuantizationInputs prepared = QuantizationStage.Prepare(imported.Graph, options, diagnostics, all);
-                if (options.Quantize is not (QuantizeMode.Fp16 or QuantizeMode.Bf16))
+                if (options.Quantize == QuantizeMode.Int8)
                 {
-                    throw QuantizationStage.NotAvailable(options, prepared); // until the int8 rewrite exists
+                    quantized = QuantizationStage.QuantizeInt8(imported.Graph, prepared, options, imported.Sha256, diagnostics);
+                    plan = quantized.Plan;
                 }
-
-                halfPrecision = HalfPrecisionStage.Run(imported.Graph, plan, options, diagnostics, all);
-                plan = halfPrecision.Rewrite.Built;
+                else
+                {
+                    halfPrecision = HalfPrecisionStage.Run(imported.Graph, plan, options, diagnostics, all);
+                    plan = halfPrecision.Rewrite.Built;
+                }
             }
 
             built = plan;
             planText = PlanWriter.Write(built.Plan);
             PlanReader.Read(planText); // the generator must accept every plan the compiler writes
-            report = MarkdownReport.Create(imported.Graph, built, OperatorRegistry.Default, options) + halfPrecision?.Markdown();
+            report = MarkdownReport.Create(imported.Graph, built, OperatorRegistry.Default, options) + quantized?.Report + halfPrecision?.Markdown();
             return (imported.Graph, imported.Sha256);
         }, out _);
         return built is null
             ? new CompileResult(null, null, null, null, diagnostics, dependencies)
-            : new CompileResult(built.Plan, planText, built.Weights, report, diagnostics, dependencies) { QuantizationSummary = halfPrecision?.Summary() };
+            : new CompileResult(built.Plan, planText, built.Weights, report, diagnostics, dependencies)
+            {
+                QuantizationSummary = quantized?.Summary ?? (halfPrecision is null ? null : $"modelsdk: {Path.GetFileName(options.ModelPath)}: {halfPrecision.Summary()}"),
+                Quantization = quantized?.Evaluation,
+            };
     }
 
     private static Graph? Guard(CompileOptions options, List<Diagnostic> diagnostics, Func<(Graph, string)> body, out string? sha)

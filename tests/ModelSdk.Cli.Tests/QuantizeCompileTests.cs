@@ -5,9 +5,8 @@ using ModelSdk.Plan;
 namespace ModelSdk.Cli.Tests;
 
 /// <summary>
-/// <c>modelsdk compile --quantize …</c> as the build runs it: options and data are checked and calibration
-/// runs, and since the int8 rewrite does not exist yet the compile fails with MSDK3007 instead of quietly
-/// producing a float model; fp16 and bf16 compile.
+/// <c>modelsdk compile --quantize …</c> as the build runs it: options and data are checked, calibration
+/// runs, int8 rewrites the model and fp16/bf16 narrow its weights, and each prints a summary line.
 /// </summary>
 public sealed class QuantizeCompileTests : IDisposable
 {
@@ -28,18 +27,25 @@ public sealed class QuantizeCompileTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
-    public void Int8_reads_the_data_calibrates_and_then_fails_honestly_with_msdk3007()
+    public void Int8_compiles_an_integer_plan_and_prints_the_quantization_summary()
     {
         string csv = Write("calib.csv", "a,b,c\n" + string.Join("\n", Enumerable.Range(0, 10).Select(i => $"{i},{-i},{i * 0.5}")));
 
         (int code, string output) = Compile("--quantize", "int8", "--calibration-data", csv, "--calibration-method", "entropy");
 
-        Assert.Equal(CommandLine.Failed, code);
-        Assert.Contains($"{_model} : error MSDK3007 : Quantize='int8' is not available yet", output);
-        Assert.Contains("(10 samples; 2 tensors calibrated with entropy)", output);
+        Assert.Equal(CommandLine.Ok, code);
         Assert.DoesNotContain("warning", output);
-        Assert.DoesNotContain("modelsdk: compiled", output);
-        Assert.False(File.Exists(Path.Combine(_dir, "m.plan")));
+        Assert.DoesNotContain("error", output);
+        Assert.Contains("modelsdk: compiled small.onnx", output);
+        Assert.Contains("modelsdk: quantized small.onnx to int8 (entropy): 1 layers, weights 24 → ", output);
+        Assert.Contains($"over 10 calibration samples; details in {Path.Combine(_dir, "m.report.md")}", output);
+        string plan = File.ReadAllText(Path.Combine(_dir, "m.plan"));
+        Assert.Contains("step MatMulInteger<uint8,int8>", plan);
+        Assert.DoesNotContain("step Gemm", plan);
+        string report = File.ReadAllText(Path.Combine(_dir, "m.report.md"));
+        Assert.Contains("## Quantization: int8", report);
+        Assert.Contains("- Calibration: `entropy` over 10 samples.", report);
+        Assert.Contains(csv, File.ReadAllText(Path.Combine(_dir, "m.deps")));
     }
 
     [Fact]
@@ -67,10 +73,10 @@ public sealed class QuantizeCompileTests : IDisposable
 
         (int code, string output) = Compile("--quantize", "int8", "--calibration-data", csv, "--quantize-exclude", "nothing_by_this_name");
 
-        Assert.Equal(CommandLine.Failed, code);
+        Assert.Equal(CommandLine.Ok, code);
         Assert.Contains($"{_model} : warning MSDK3005 : the calibration data ('{csv}') holds 2 samples", output);
         Assert.Contains("warning MSDK3001 : QuantizeExclude names 'nothing_by_this_name'", output);
-        Assert.Contains("error MSDK3007", output);
+        Assert.Contains("modelsdk: quantized small.onnx to int8", output);
     }
 
     [Fact]
@@ -137,7 +143,7 @@ public sealed class QuantizeCompileTests : IDisposable
         string fp16 = CompileModel(relu, "--quantize", "fp16").Output;
 
         Assert.Contains($"{relu} : warning MSDK3008 : Quantize='int8' was requested, but the model has no float32 Conv, Gemm or MatMul", int8);
-        Assert.Contains("(8 samples; 0 tensors calibrated with minmax)", int8);
+        Assert.Contains("modelsdk: quantized relu.onnx to int8 (minmax): 0 layers", int8);
         Assert.Contains($"{relu} : warning MSDK3008 : Quantize='fp16' was requested, but the model has no float32 weights", fp16);
         Assert.DoesNotContain("MSDK3008", Compile("--quantize", "fp16").Output);
     }

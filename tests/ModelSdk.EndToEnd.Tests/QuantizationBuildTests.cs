@@ -5,8 +5,8 @@ namespace ModelSdk.EndToEnd.Tests;
 
 /// <summary>
 /// The quantization metadata of &lt;OnnxModel&gt; through a real build: PrepareOnnxModels validates it, the
-/// compile task passes it to the compiler, and the build fails honestly (MSDK3007) while the int8 rewrite does not
-/// exist; fp16 and bf16 build, and the consumer runs the half-size models.
+/// compile task passes it to the compiler, and int8, fp16 and bf16 models are built, summarised in the build
+/// output and run in the consumer.
 /// </summary>
 [Collection(PackageCollection.Name)]
 public sealed class QuantizationBuildTests(PackageFeed feed)
@@ -44,23 +44,48 @@ public sealed class QuantizationBuildTests(PackageFeed feed)
     }
 
     [Fact]
-    public void Int8_with_calibration_data_reaches_the_compiler_which_checks_the_data_and_stops_with_msdk3007()
+    public void Int8_builds_a_class_that_runs_and_agrees_with_the_float_model()
     {
         string data = Path.Combine(feed.Root, "quantize-data");
         Directory.CreateDirectory(data);
         var random = new Random(7);
-        File.WriteAllLines(Path.Combine(data, "calib.csv"), Enumerable.Range(0, 3).Select(_ => string.Join(",", Enumerable.Range(0, 64).Select(_ => (random.NextDouble() - 0.5).ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
+        File.WriteAllLines(Path.Combine(data, "calib.csv"), Enumerable.Range(0, 64).Select(_ => string.Join(",", Enumerable.Range(0, 64).Select(_ => (random.NextDouble() - 0.5).ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
+        string mlp = Path.Combine(RepositoryPaths.Fixtures, "mlp.onnx");
+        // Both classes run the calibration rows and print how often their top-1 agrees.
+        const string Program = """
+            using QuantizeInt8;
+
+            var rows = System.IO.File.ReadAllLines("Data/calib.csv");
+            using var f = new FloatMlp();
+            using var q = new Int8Mlp();
+            int agree = 0;
+            double worst = 0;
+            foreach (string row in rows)
+            {
+                float[] x = System.Array.ConvertAll(row.Split(','), v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture));
+                float[] a = f.Run(x).Y, b = q.Run(x).Y;
+                agree += System.Array.IndexOf(a, System.Linq.Enumerable.Max(a)) == System.Array.IndexOf(b, System.Linq.Enumerable.Max(b)) ? 1 : 0;
+                for (int i = 0; i < a.Length; i++) worst = System.Math.Max(worst, System.Math.Abs(a[i] - b[i]) / (System.Math.Abs(a[i]) + 1));
+            }
+
+            System.Console.WriteLine($"agree={agree}/{rows.Length} worst={worst:R}");
+            """;
         string project = feed.CreateProject("QuantizeInt8", ConsumerProjectTests.Csproj("""
-                <OnnxModel Include="Models/mlp.onnx" Quantize="int8" CalibrationData="Data/calib.csv" CalibrationMethod="percentile" CalibrationPercentile="99.9" />
-            """), "System.Console.WriteLine();",
-            [(Path.Combine(RepositoryPaths.Fixtures, "mlp.onnx"), "Models/mlp.onnx"), (Path.Combine(data, "calib.csv"), "Data/calib.csv")]);
+                <OnnxModel Include="Models/mlp.onnx" ClassName="FloatMlp" />
+                <OnnxModel Include="Models/mlp_int8.onnx" ClassName="Int8Mlp" Quantize="int8" CalibrationData="Data/calib.csv" CalibrationMethod="percentile" CalibrationPercentile="99.9" />
+                <None Include="Data/calib.csv" CopyToOutputDirectory="PreserveNewest" />
+            """), Program,
+            [(mlp, "Models/mlp.onnx"), (mlp, "Models/mlp_int8.onnx"), (Path.Combine(data, "calib.csv"), "Data/calib.csv")]);
 
-        DotNet.Result result = PackageFeed.Build(project);
+        DotNet.Result result = PackageFeed.Build(project).EnsureSuccess("Build with an int8 model");
 
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Matches(@"mlp\.onnx : warning MSDK3005: the calibration data \('[^']*Data[/\\]calib\.csv'\) holds 3 samples", result.Output);
-        Assert.Matches(@"mlp\.onnx : error MSDK3007: Quantize='int8' is not available yet: .* \(3 samples; \d+ tensors calibrated with percentile\)", result.Output);
-        Assert.DoesNotContain("   at ", result.Output);
+        Assert.Matches(@"modelsdk: quantized mlp_int8\.onnx to int8 \(percentile\): \d+ layers, weights [\d,]+ → [\d,]+ bytes", result.Output);
+        Assert.DoesNotContain("MSDK3007", result.Output);
+        string run = DotNet.Run(project, TimeSpan.FromMinutes(1), "run", "--no-build").EnsureSuccess("Run").Output;
+        System.Text.RegularExpressions.Match m = System.Text.RegularExpressions.Regex.Match(run, @"agree=(\d+)/64 worst=(\S+)");
+        Assert.True(m.Success, run);
+        Assert.True(int.Parse(m.Groups[1].Value) >= 60, run);
+        Assert.True(double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) < 0.25, run);
     }
 
     [Fact]

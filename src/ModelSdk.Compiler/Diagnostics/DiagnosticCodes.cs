@@ -66,8 +66,6 @@ public static class DiagnosticCodes
     public const string CalibrationTooFewSamples = "MSDK3005";
     /// <summary>The calibration data does not match the model's inputs (an input not covered, an unknown name, different sample counts).</summary>
     public const string CalibrationInputsMismatch = "MSDK3006";
-    /// <summary>The requested quantization cannot be applied by this version (the graph rewrite is not available yet).</summary>
-    public const string QuantizationNotAvailable = "MSDK3007";
     /// <summary>Quantization was requested but the model has no quantizable layer (warning).</summary>
     public const string NothingToQuantize = "MSDK3008";
     /// <summary>A calibrated tensor held NaN or infinite values, which calibration ignores (warning).</summary>

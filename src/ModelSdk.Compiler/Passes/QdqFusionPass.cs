@@ -172,7 +172,7 @@ public sealed class QdqFusionPass(OperatorRegistry registry, string? modelPath) 
     /// <summary>A quantized tensor with its parameters.</summary>
     private sealed record Quantized(Value Data, Value Scale, Value Zero);
 
-    private static readonly IReadOnlyDictionary<string, Attribute> NoAttributes = new Dictionary<string, Attribute>();
+    internal static readonly IReadOnlyDictionary<string, Attribute> NoAttributes = new Dictionary<string, Attribute>();
 
     /// <summary>An activation: any int8/uint8 tensor, dequantized per tensor with constant parameters.</summary>
     private static Quantized? Activation(Value? value)
@@ -269,18 +269,18 @@ public sealed class QdqFusionPass(OperatorRegistry registry, string? modelPath) 
 
     private static bool Is(Node node, string opType) => node.OpType == opType && node.Domain.Length == 0;
 
-    private static long Int(Node node, string name, long fallback)
+    internal static long Int(Node node, string name, long fallback)
         => node.Attributes.TryGetValue(name, out Attribute? a) && a.Kind == AttributeKind.Int ? a.Int : fallback;
 
-    private static float Float(Node node, string name, float fallback)
+    internal static float Float(Node node, string name, float fallback)
         => node.Attributes.TryGetValue(name, out Attribute? a) && a.Kind == AttributeKind.Float ? a.Float : fallback;
 
-    private static IReadOnlyDictionary<string, Attribute> IntAttribute(string name, long value)
+    internal static IReadOnlyDictionary<string, Attribute> IntAttribute(string name, long value)
         => new Dictionary<string, Attribute> { [name] = new Attribute(name, AttributeKind.Int) { Int = value } };
 
     private static Value Zero(ElementType type, string name) => Constant(name, new Tensor(type, [], new byte[1]));
 
-    private static Value Constant(string name, Tensor tensor)
+    internal static Value Constant(string name, Tensor tensor)
     {
         var v = new Value(name);
         v.SetConstant(tensor);

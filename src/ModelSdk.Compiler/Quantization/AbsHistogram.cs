@@ -37,12 +37,15 @@ public sealed class AbsHistogram
     /// <summary>Number of values counted.</summary>
     public long Total { get; private set; }
 
+    /// <summary>Values that were exactly zero (counted in bin 0 too).</summary>
+    public long Zeros { get; private set; }
+
     /// <summary>Counts the finite values of <paramref name="values"/> (NaN and infinities are skipped).</summary>
     public void Add(ReadOnlySpan<float> values)
     {
         long[] counts = Counts;
         int last = counts.Length - 1;
-        long added = 0;
+        long added = 0, zeros = 0;
         foreach (float v in values)
         {
             if (!float.IsFinite(v))
@@ -50,12 +53,14 @@ public sealed class AbsHistogram
                 continue;
             }
 
+            zeros += v == 0 ? 1 : 0;
             float bin = MathF.Abs(v) * _scale;
             counts[bin >= last ? last : (int)bin]++;
             added++;
         }
 
         Total += added;
+        Zeros += zeros;
     }
 
     /// <summary>
@@ -95,6 +100,9 @@ public sealed class AbsHistogram
     /// folded into the last one, and Q is P's bins merged into <paramref name="quantizedBins"/> levels and
     /// spread back evenly over the bins where P is non-zero. Returns the upper edge of the best i; never
     /// above <see cref="AbsMax"/>. Ties keep the smaller threshold, so the result is stable.
+    /// Exact zeros are left out of P and Q: zero is exactly representable whatever the threshold, and
+    /// counted in bin 0 the zeros of a ReLU's output (often half its values) would make every merge of
+    /// bin 0 with its neighbours look costly, driving the search to the smallest threshold.
     /// </summary>
     public float EntropyThreshold(int quantizedBins = 128)
     {
@@ -109,10 +117,17 @@ public sealed class AbsHistogram
             return AbsMax;
         }
 
+        long[] counts = (long[])Counts.Clone();
+        counts[0] -= Zeros;
         var suffix = new long[bins + 1];
         for (int i = bins - 1; i >= 0; i--)
         {
-            suffix[i] = suffix[i + 1] + Counts[i];
+            suffix[i] = suffix[i + 1] + counts[i];
+        }
+
+        if (suffix[0] == 0)
+        {
+            return AbsMax;
         }
 
         var p = new double[bins];
@@ -123,7 +138,7 @@ public sealed class AbsHistogram
         {
             for (int j = 0; j < i; j++)
             {
-                p[j] = Counts[j];
+                p[j] = counts[j];
             }
 
             p[i - 1] += suffix[i]; // outliers clip to the threshold
@@ -137,7 +152,7 @@ public sealed class AbsHistogram
                 int nonZero = 0;
                 for (int j = start; j < end; j++)
                 {
-                    sum += Counts[j];
+                    sum += counts[j];
                     nonZero += p[j] != 0 ? 1 : 0;
                 }
 

@@ -278,7 +278,7 @@ public static class Calibrator
     }
 
     /// <summary>Runs one sample at a time on buffers it keeps, and tracks which storage the steps that ran touched.</summary>
-    private sealed class SampleRunner
+    internal sealed class SampleRunner
     {
         private readonly CompiledPlan _plan;
         private readonly byte[] _weights;
@@ -307,6 +307,14 @@ public static class Calibrator
         {
             bool computed = t.Storage is StorageKind.Input or StorageKind.Weights || _touched.Contains(Key(t));
             values = computed ? MemoryMarshal.Cast<byte, float>(Buffer(t)) : default;
+            return computed;
+        }
+
+        /// <summary>The tensor's bytes after the last run (any element type); false when no step that ran computed it.</summary>
+        public bool TryBytes(PlanTensor t, out ReadOnlySpan<byte> bytes)
+        {
+            bool computed = t.Storage is StorageKind.Input or StorageKind.Weights || _touched.Contains(Key(t));
+            bytes = computed ? Buffer(t) : default;
             return computed;
         }
 

@@ -1,6 +1,9 @@
 using System.Globalization;
 using ModelSdk.Compiler.Diagnostics;
 using ModelSdk.Compiler.Ir;
+using ModelSdk.Compiler.Lowering;
+using ModelSdk.Compiler.Operators;
+using ModelSdk.Compiler.Passes;
 using ModelSdk.Plan;
 
 namespace ModelSdk.Compiler.Quantization;
@@ -8,14 +11,27 @@ namespace ModelSdk.Compiler.Quantization;
 /// <summary>What the quantization step gathered before the rewrite.</summary>
 /// <param name="Calibration">Ranges of the activations (int8 only).</param>
 /// <param name="ValidationSamples">Samples of <c>ValidationData</c>, or -1 when none was given.</param>
-public sealed record QuantizationInputs(CalibrationResult? Calibration, int ValidationSamples);
+public sealed record QuantizationInputs(CalibrationResult? Calibration, int ValidationSamples)
+{
+    /// <summary>The calibration data (int8 only), read again to measure the quantized model.</summary>
+    public SampleDataSet? CalibrationData { get; init; }
+
+    /// <summary>The labelled validation data, when given.</summary>
+    public SampleDataSet? ValidationData { get; init; }
+}
+
+/// <summary>The quantized model: its plan, the rewritten layers and what quantization cost.</summary>
+/// <param name="Plan">The quantized plan and weights.</param>
+/// <param name="Evaluation">The measurements of the report.</param>
+/// <param name="Report">The markdown section for the build report.</param>
+/// <param name="Summary">The line for the build output.</param>
+public sealed record QuantizedModel(PlanWithWeights Plan, QuantizationEvaluation Evaluation, string Report, string Summary);
 
 /// <summary>
 /// The quantization step of a compile. <see cref="Prepare"/> checks everything a quantized build needs —
 /// the options, the calibration and validation data (read in full, so their errors surface now) — and
-/// runs calibration. The graph rewrite does not exist yet, so the compiler then calls
-/// <see cref="NotAvailable"/>, which stops the compile with <see cref="DiagnosticCodes.QuantizationNotAvailable"/>
-/// rather than produce a float model the user did not ask for.
+/// runs calibration. For int8, <see cref="QuantizeInt8"/> then rewrites the graph (<see cref="Int8Rewrite"/>)
+/// and measures the result; fp16 and bf16 go to <see cref="HalfPrecisionStage"/> instead.
 /// </summary>
 public static class QuantizationStage
 {
@@ -49,7 +65,7 @@ public static class QuantizationStage
                     "Quantize='int8' was requested, but the model has no float32 Conv, Gemm or MatMul to quantize (after QuantizeExclude).", model));
             }
 
-            calibration = Calibrator.Run(graph, data, Calibrator.DefaultTensors(graph, exclude),
+            calibration = Calibrator.Run(graph, data, Int8Rewrite.TensorsToCalibrate(graph, exclude),
                 new CalibrationSettings(options.CalibrationMethod, options.CalibrationPercentile), model, diagnostics);
         }
         else if (!graph.Nodes.Any(n => n.Inputs.Any(v => v is { IsConstant: true, Type: ElementType.Float32 })))
@@ -59,31 +75,51 @@ public static class QuantizationStage
         }
 
         int validationSamples = -1;
+        SampleDataSet? validation = null;
         if (!string.IsNullOrWhiteSpace(options.ValidationData))
         {
-            SampleDataSet validation = SampleDataSet.Open(options.ValidationData, inputs, "ValidationData", labelled: true, model);
+            validation = SampleDataSet.Open(options.ValidationData, inputs, "ValidationData", labelled: true, model);
             AddAll(dependencies, validation.Dependencies);
             validationSamples = validation.Read().Count();
         }
 
-        return new QuantizationInputs(calibration, validationSamples);
+        return new QuantizationInputs(calibration, validationSamples)
+        {
+            CalibrationData = calibration is null ? null : SampleDataSet.Open(options.CalibrationData!, inputs, "CalibrationData", labelled: false, model),
+            ValidationData = validation,
+        };
     }
 
-    /// <summary>Stops the compile: the rewrite to the requested format is not implemented yet. Says what was checked.</summary>
-    public static CompileException NotAvailable(CompileOptions options, QuantizationInputs prepared)
+    /// <summary>
+    /// Rewrites <paramref name="graph"/> (after the pass pipeline, already calibrated by <see cref="Prepare"/>)
+    /// to int8, builds the quantized plan, and measures it against the float model on the calibration and
+    /// validation data. <paramref name="graph"/> is changed in place.
+    /// </summary>
+    public static QuantizedModel QuantizeInt8(Graph graph, QuantizationInputs prepared, CompileOptions options, string sourceSha256, ICollection<Diagnostic> diagnostics)
     {
-        string mode = options.Quantize.ToString().ToLowerInvariant();
-        CalibrationResult? calibration = prepared.Calibration;
-        int validationSamples = prepared.ValidationSamples;
-        string checkedData = calibration is null ? string.Empty :
-            string.Create(CultureInfo.InvariantCulture, $" The calibration data was read and checked ({calibration.Samples} samples; {calibration.Tensors.Count} tensors calibrated with {options.CalibrationMethod.ToString().ToLowerInvariant()}).");
-        if (validationSamples >= 0)
+        string? model = options.ModelPath;
+        CalibrationResult calibration = prepared.Calibration ?? throw new InvalidOperationException("int8 needs calibration.");
+        var exclude = new HashSet<string>(options.QuantizeExclude, StringComparer.Ordinal);
+        PlanWithWeights floatEvaluation = PlanBuilder.Build(graph, OperatorRegistry.Default, sourceSha256, model, reuseArena: false);
+        long floatBytes = QuantizationEvaluation.ConstantBytes(graph);
+
+        IReadOnlyList<QuantizedLayer> layers = Int8Rewrite.Apply(graph, calibration, exclude);
+        new ShapeInferencePass(OperatorRegistry.Default, model).Run(graph);
+        new QdqFusionPass(OperatorRegistry.Default, model).Run(graph);
+        new DeadCodePass().Run(graph);
+        if (layers.Count == 0 && Calibrator.QuantizableNodes(graph, exclude).Any())
         {
-            checkedData += $" The validation data was read and checked ({validationSamples} samples).";
+            diagnostics.Add(new Diagnostic(DiagnosticCodes.NothingToQuantize, DiagnosticSeverity.Warning,
+                "Quantize='int8' found no Conv, Gemm or MatMul it can quantize: each needs constant float32 weights and a calibrated float32 input (Gemm without transA and with a per-column bias).", model));
         }
 
-        return new CompileException(new Diagnostic(DiagnosticCodes.QuantizationNotAvailable, DiagnosticSeverity.Error,
-            $"Quantize='{mode}' is not available yet: this version of ModelSdk cannot rewrite the model to {mode}, and it does not build a float model in its place.{checkedData} Set Quantize='none' (or remove it) to build the float model.", options.ModelPath));
+        PlanWithWeights plan = PlanBuilder.Build(graph, OperatorRegistry.Default, sourceSha256, model);
+        PlanWithWeights quantizedEvaluation = PlanBuilder.Build(graph, OperatorRegistry.Default, sourceSha256, model, reuseArena: false);
+        QuantizationEvaluation evaluation = QuantizationEvaluation.Measure(floatEvaluation, quantizedEvaluation, layers,
+            floatBytes, QuantizationEvaluation.ConstantBytes(graph), options.CalibrationMethod,
+            prepared.CalibrationData!, prepared.ValidationData);
+        string exclusions = string.Join(", ", options.QuantizeExclude.Select(n => $"`{n}`"));
+        return new QuantizedModel(plan, evaluation, evaluation.ToMarkdown(exclusions), evaluation.Summary(Path.GetFileName(model)));
     }
 
     private static void CheckExcludedNames(Graph graph, CompileOptions options, ICollection<Diagnostic> diagnostics)

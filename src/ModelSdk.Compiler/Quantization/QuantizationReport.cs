@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using ModelSdk.Compiler.Lowering;
+using ModelSdk.Plan;
+
+namespace ModelSdk.Compiler.Quantization;
+
+/// <summary>How one quantized layer's result compares with float.</summary>
+/// <param name="Layer">The layer.</param>
+/// <param name="Sqnr">Signal-to-quantization-noise ratio of its result over the calibration set, in dB
+/// (10·log₁₀ Σf² / Σ(f − q)²); +∞ when the results are identical.</param>
+public sealed record LayerQuality(QuantizedLayer Layer, double Sqnr);
+
+/// <summary>Accuracy on labelled data.</summary>
+/// <param name="Samples">Samples.</param>
+/// <param name="FloatCorrect">Samples the float model classifies as labelled.</param>
+/// <param name="QuantizedCorrect">Samples the quantized model classifies as labelled.</param>
+public sealed record ValidationAccuracy(int Samples, int FloatCorrect, int QuantizedCorrect)
+{
+    /// <summary>Float accuracy in [0, 1].</summary>
+    public double Float => Samples == 0 ? 0 : (double)FloatCorrect / Samples;
+
+    /// <summary>Quantized accuracy in [0, 1].</summary>
+    public double Quantized => Samples == 0 ? 0 : (double)QuantizedCorrect / Samples;
+}
+
+/// <summary>What int8 quantization cost, measured by running the float and the quantized plan through the executor.</summary>
+/// <param name="Method">The calibration method.</param>
+/// <param name="Layers">Per quantized layer, in graph order.</param>
+/// <param name="FloatWeightBytes">Bytes of the constants the float graph's nodes read (its weights, before any kernel packs them).</param>
+/// <param name="QuantizedWeightBytes">Bytes of the constants the quantized graph's nodes read (int8 weights, int32 biases, scales, zero points).</param>
+/// <param name="FloatPayloadBytes">The float weights payload, constants 64-byte aligned.</param>
+/// <param name="QuantizedPayloadBytes">The quantized weights payload, constants 64-byte aligned.</param>
+/// <param name="Samples">Calibration samples compared.</param>
+/// <param name="Top1Rows">Rows of the first output compared for top-1 (one per sample and batch row).</param>
+/// <param name="Top1Agreements">Rows whose arg max over the last axis is the same in both models.</param>
+/// <param name="MaxAbsoluteError">Largest |float − quantized| over every output element and sample.</param>
+/// <param name="Validation">Accuracy on ValidationData, when given.</param>
+public sealed record QuantizationEvaluation(
+    CalibrationMethod Method,
+    IReadOnlyList<LayerQuality> Layers,
+    long FloatWeightBytes,
+    long QuantizedWeightBytes,
+    long FloatPayloadBytes,
+    long QuantizedPayloadBytes,
+    int Samples,
+    int Top1Rows,
+    int Top1Agreements,
+    double MaxAbsoluteError,
+    ValidationAccuracy? Validation)
+{
+    /// <summary>Quantized over float constant bytes.</summary>
+    public double WeightRatio => FloatWeightBytes == 0 ? 1 : (double)QuantizedWeightBytes / FloatWeightBytes;
+
+    /// <summary>Top-1 agreement in [0, 1].</summary>
+    public double Top1Agreement => Top1Rows == 0 ? 1 : (double)Top1Agreements / Top1Rows;
+
+    /// <summary>
+    /// Runs <paramref name="floatPlan"/> and <paramref name="quantizedPlan"/> (both built without arena reuse,
+    /// so intermediates can be read) on every calibration sample, and on the validation samples when given.
+    /// </summary>
+    public static QuantizationEvaluation Measure(
+        PlanWithWeights floatPlan, PlanWithWeights quantizedPlan, IReadOnlyList<QuantizedLayer> layers, long floatWeightBytes, long quantizedWeightBytes,
+        CalibrationMethod method, SampleDataSet calibration, SampleDataSet? validation)
+    {
+        var fr = new Calibrator.SampleRunner(floatPlan.Plan, floatPlan.Weights);
+        var qr = new Calibrator.SampleRunner(quantizedPlan.Plan, quantizedPlan.Weights);
+        Dictionary<string, PlanTensor> floatTensors = ByName(floatPlan.Plan), quantizedTensors = ByName(quantizedPlan.Plan);
+        var signal = new double[layers.Count];
+        var noise = new double[layers.Count];
+        int samples = 0, rows = 0, agreements = 0;
+        double maxError = 0;
+        foreach (DataSample sample in calibration.Read())
+        {
+            samples++;
+            fr.Run(sample);
+            qr.Run(sample);
+            for (int i = 0; i < layers.Count; i++)
+            {
+                QuantizedLayer layer = layers[i];
+                if (!floatTensors.TryGetValue(layer.FloatOutput, out PlanTensor? ft) || !fr.TryValues(ft, out ReadOnlySpan<float> f))
+                {
+                    continue;
+                }
+
+                float[]? q = Result(qr, quantizedTensors, layer);
+                if (q is null || q.Length != f.Length)
+                {
+                    continue;
+                }
+
+                for (int k = 0; k < f.Length; k++)
+                {
+                    double d = f[k] - (double)q[k];
+                    signal[i] += (double)f[k] * f[k];
+                    noise[i] += d * d;
+                }
+            }
+
+            for (int o = 0; o < floatPlan.Plan.Outputs.Count; o++)
+            {
+                if (Output(fr, floatPlan.Plan, o) is { } f && Output(qr, quantizedPlan.Plan, o) is { } q)
+                {
+                    for (int k = 0; k < f.Length; k++)
+                    {
+                        maxError = Math.Max(maxError, Math.Abs((double)f[k] - q[k]));
+                    }
+
+                    if (o == 0)
+                    {
+                        int width = LastAxis(floatPlan.Plan, 0);
+                        for (int r = 0; width > 0 && r < f.Length / width; r++)
+                        {
+                            rows++;
+                            agreements += ArgMax(f.AsSpan(r * width, width)) == ArgMax(q.AsSpan(r * width, width)) ? 1 : 0;
+                        }
+                    }
+                }
+            }
+        }
+
+        ValidationAccuracy? accuracy = null;
+        if (validation is not null)
+        {
+            int total = 0, floatCorrect = 0, quantizedCorrect = 0;
+            foreach (DataSample sample in validation.Read())
+            {
+                fr.Run(sample);
+                qr.Run(sample);
+                total++;
+                floatCorrect += Predicted(Output(fr, floatPlan.Plan, 0)) == sample.Label ? 1 : 0;
+                quantizedCorrect += Predicted(Output(qr, quantizedPlan.Plan, 0)) == sample.Label ? 1 : 0;
+            }
+
+            accuracy = new ValidationAccuracy(total, floatCorrect, quantizedCorrect);
+        }
+
+        var quality = layers.Select((l, i) => new LayerQuality(l, noise[i] == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal[i] / noise[i]))).ToList();
+        return new QuantizationEvaluation(method, quality, floatWeightBytes, quantizedWeightBytes,
+            floatPlan.Weights.Length, quantizedPlan.Weights.Length, samples, rows, agreements, maxError, accuracy);
+    }
+
+    /// <summary>The markdown section appended to the build report.</summary>
+    public string ToMarkdown(string exclusions)
+    {
+        var sb = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        sb.Append("\n## Quantization: int8\n\n");
+        sb.Append(c, $"- Calibration: `{Name(Method)}` over {Samples:N0} samples. Activations: uint8 asymmetric per tensor; weights: int8 symmetric per output channel ([−127, 127]); biases: int32.\n");
+        sb.Append(c, $"- Weights: {FloatWeightBytes:N0} → {QuantizedWeightBytes:N0} bytes of constants read by the operators ({WeightRatio:0.###}×); the weights payload (kernel-packed, 64-byte aligned): {FloatPayloadBytes:N0} → {QuantizedPayloadBytes:N0} bytes.\n");
+        sb.Append(c, $"- Against the float model over the calibration set: top-1 agreement {Top1Agreement * 100:0.##}% ({Top1Agreements:N0}/{Top1Rows:N0}), max |output difference| {MaxAbsoluteError:G4}.\n");
+        if (Validation is { } v)
+        {
+            sb.Append(c, $"- Validation ({v.Samples:N0} labelled samples): accuracy float {v.Float * 100:0.##}% → int8 {v.Quantized * 100:0.##}% ({(v.Quantized - v.Float) * 100:+0.##;−0.##;0} points).\n");
+        }
+
+        if (exclusions.Length > 0)
+        {
+            sb.Append(c, $"- Kept in float by QuantizeExclude: {exclusions}.\n");
+        }
+
+        sb.Append("\n| layer | op | weight scales (min … max) | input scale / zero point | output scale / zero point | SQNR vs float (dB) |\n");
+        sb.Append("|---|---|---|---|---|---:|\n");
+        foreach (LayerQuality q in Layers)
+        {
+            QuantizedLayer l = q.Layer;
+            string output = l.Output is { } o ? $"{o.Scale:G6} / {o.ZeroPoint}" + (l.FoldedRelu is null ? "" : " (Relu folded)") : "float32";
+            string sqnr = double.IsPositiveInfinity(q.Sqnr) ? "∞" : q.Sqnr.ToString("0.0", c);
+            sb.Append(c, $"| `{Escape(l.Node)}` | {l.OpType} | {l.WeightScaleMin:G4} … {l.WeightScaleMax:G4} ({l.Channels}) | {l.Input.Scale:G6} / {l.Input.ZeroPoint} | {output} | {sqnr} |\n");
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The one-line summary printed in the build output. It avoids the words "error" and "warning":
+    /// MSBuild's canonical-message parser would take such a line from the compile task for a diagnostic.
+    /// </summary>
+    public string Summary(string model)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string text = string.Create(c,
+            $"modelsdk: quantized {model} to int8 ({Name(Method)}): {Layers.Count} layers, weights {FloatWeightBytes:N0} → {QuantizedWeightBytes:N0} bytes ({WeightRatio:0.###}×), top-1 agreement {Top1Agreement * 100:0.##}% and max |output difference| {MaxAbsoluteError:G3} over {Samples:N0} calibration samples");
+        if (Validation is { } v)
+        {
+            text += string.Create(c, $", validation accuracy {v.Float * 100:0.##}% → {v.Quantized * 100:0.##}%");
+        }
+
+        return text;
+    }
+
+    private static string Name(CalibrationMethod method) => method.ToString().ToLowerInvariant();
+
+    private static string Escape(string text) => text.Replace("|", "\\|").Replace("`", "'");
+
+    /// <summary>The dequantized result of a layer in the quantized plan: its uint8 output, or its float output.</summary>
+    private static float[]? Result(Calibrator.SampleRunner runner, Dictionary<string, PlanTensor> tensors, QuantizedLayer layer)
+    {
+        if (layer.QuantizedOutput is null)
+        {
+            return tensors.TryGetValue(layer.FloatOutput, out PlanTensor? t) && runner.TryValues(t, out ReadOnlySpan<float> values) ? values.ToArray() : null;
+        }
+
+        if (!tensors.TryGetValue(layer.QuantizedOutput, out PlanTensor? q) || !runner.TryBytes(q, out ReadOnlySpan<byte> bytes))
+        {
+            return null;
+        }
+
+        QuantizationParameters p = layer.Output!.Value;
+        var result = new float[bytes.Length];
+        for (int k = 0; k < bytes.Length; k++)
+        {
+            result[k] = QuantizationMath.Dequantize(bytes[k], p);
+        }
+
+        return result;
+    }
+
+    private static float[]? Output(Calibrator.SampleRunner runner, CompiledPlan plan, int index)
+    {
+        PlanTensor t = plan.Tensors[plan.Outputs[index].TensorId];
+        return t.Type == ElementType.Float32 && runner.TryValues(t, out ReadOnlySpan<float> values) ? values.ToArray() : null;
+    }
+
+    private static int LastAxis(CompiledPlan plan, int output)
+    {
+        PlanTensor t = plan.Tensors[plan.Outputs[output].TensorId];
+        return t.Shape.Length == 0 ? 1 : t.Shape[^1];
+    }
+
+    /// <summary>The predicted class of one sample: the arg max over the whole first output (NaN when it is not float).</summary>
+    private static double Predicted(float[]? output) => output is null || output.Length == 0 ? double.NaN : ArgMax(output);
+
+    /// <summary>The first index of the largest value, so ties resolve the same way in both models.</summary>
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int k = 1; k < values.Length; k++)
+        {
+            if (values[k] > values[best])
+            {
+                best = k;
+            }
+        }
+
+        return best;
+    }
+
+    private static Dictionary<string, PlanTensor> ByName(CompiledPlan plan)
+    {
+        var byName = new Dictionary<string, PlanTensor>(StringComparer.Ordinal);
+        foreach (PlanTensor t in plan.Tensors)
+        {
+            byName.TryAdd(t.Name, t);
+        }
+
+        return byName;
+    }
+
+    /// <summary>Bytes of the distinct constants that the nodes of <paramref name="graph"/> read.</summary>
+    public static long ConstantBytes(Ir.Graph graph)
+    {
+        var seen = new HashSet<Ir.Value>(ReferenceEqualityComparer.Instance);
+        long bytes = 0;
+        foreach (Ir.Value? v in graph.Nodes.SelectMany(n => n.Inputs))
+        {
+            if (v is { IsConstant: true } && seen.Add(v))
+            {
+                bytes += v.Constant!.Bytes.Length;
+            }
+        }
+
+        return bytes;
+    }
+}
