@@ -90,7 +90,7 @@ public static class ModelCompiler
             ImportResult imported = OnnxImporter.Import(options.ModelPath, InputShapeSpec.Parse(options.InputShapes, options.ModelPath));
             diagnostics.AddRange(imported.Warnings);
             dependencies = imported.Dependencies;
-            PassPipeline.Run(imported.Graph, OperatorRegistry.Default, options.ModelPath);
+            PassPipeline.Run(imported.Graph, OperatorRegistry.Default, options.ModelPath, fuseEpilogues: options.Quantize != QuantizeMode.Int8);
             PlanWithWeights plan = PlanBuilder.Build(imported.Graph, OperatorRegistry.Default, imported.Sha256, options.ModelPath);
             if (options.Quantize != QuantizeMode.None)
             {

@@ -24,12 +24,19 @@ public static class PassPipeline
         new EpilogueFusionPass(registry),
     ];
 
-    /// <summary>Runs every pass over <paramref name="graph"/>.</summary>
-    public static void Run(Graph graph, OperatorRegistry registry, string? modelPath)
+    /// <summary>
+    /// Runs every pass over <paramref name="graph"/>; without <paramref name="fuseEpilogues"/>, all but the
+    /// <see cref="EpilogueFusionPass"/>: the int8 rewrite needs each layer's activation as its own node (its
+    /// range becomes the layer's output range), and runs that pass itself once the graph is quantized.
+    /// </summary>
+    public static void Run(Graph graph, OperatorRegistry registry, string? modelPath, bool fuseEpilogues = true)
     {
         foreach (IGraphPass pass in Create(registry, modelPath))
         {
-            pass.Run(graph);
+            if (fuseEpilogues || pass is not EpilogueFusionPass)
+            {
+                pass.Run(graph);
+            }
         }
     }
 }

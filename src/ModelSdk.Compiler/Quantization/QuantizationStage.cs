@@ -91,7 +91,7 @@ public static class QuantizationStage
     }
 
     /// <summary>
-    /// Rewrites <paramref name="graph"/> (after the pass pipeline, already calibrated by <see cref="Prepare"/>)
+    /// Rewrites <paramref name="graph"/> (after the pass pipeline without epilogue fusion, already calibrated by <see cref="Prepare"/>)
     /// to int8, builds the quantized plan, and measures it against the float model on the calibration and
     /// validation data. <paramref name="graph"/> is changed in place.
     /// </summary>
@@ -107,6 +107,7 @@ public static class QuantizationStage
         new ShapeInferencePass(OperatorRegistry.Default, model).Run(graph);
         new QdqFusionPass(OperatorRegistry.Default, model).Run(graph);
         new DeadCodePass().Run(graph);
+        new EpilogueFusionPass(OperatorRegistry.Default).Run(graph); // the layers left float (excluded, unsupported) still fuse
         if (layers.Count == 0 && Calibrator.QuantizableNodes(graph, exclude).Any())
         {
             diagnostics.Add(new Diagnostic(DiagnosticCodes.NothingToQuantize, DiagnosticSeverity.Warning,

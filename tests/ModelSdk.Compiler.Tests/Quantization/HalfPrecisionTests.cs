@@ -239,7 +239,7 @@ public sealed class HalfPrecisionTests : IDisposable
         Assert.Matches(@"- Weight bytes: [\d,]+ → [\d,]+ \(0\.5\d×\)", result.Report);
         Assert.Matches(@"\| CalibrationData \| 20 \| \d\.\d\de-0\d \| \d\.\d\de-0\d \| 100\.0% \| – \|", result.Report);
         Assert.Matches(@"\| ValidationData \| 10 \| .* \| \d+\.\d% → \d+\.\d% \(10 labelled\) \|", result.Report);
-        Assert.Matches(@"^fp16: weights [\d,]+ → [\d,]+ bytes \(0\.5\d×\); max abs output error \d\.\d\de-0\d, top-1 agreement 100\.0% over 20 samples of CalibrationData; accuracy \d+\.\d% float, \d+\.\d% fp16$",
+        Assert.Matches(@"^modelsdk: model\.onnx: fp16: weights [\d,]+ → [\d,]+ bytes \(0\.5\d×\); max abs output error \d\.\d\de-0\d, top-1 agreement 100\.0% over 20 samples of CalibrationData; accuracy \d+\.\d% float, \d+\.\d% fp16$",
             result.QuantizationSummary);
         Assert.Contains(Path.GetFullPath(calibration), result.Dependencies);
         Assert.Contains(Path.GetFullPath(validation), result.Dependencies);
