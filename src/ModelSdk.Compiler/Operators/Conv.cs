@@ -81,6 +81,12 @@ internal sealed class ConvOperator : IAcceptsEpilogue
             ? ctx.Temporary(ElementType.Float32, [xs[1] / group * window.Taps, Shapes.ElementCount(window.Output)], "im2col")
             : null;
         Epilogue? epilogue = ctx.Node.Epilogue;
+        bool packed = algorithm != ConvAlgorithm.Direct && w.Constant is not null;
+        if (packed)
+        {
+            w = PackedWeights(ctx, w, group);
+        }
+
         ctx.Emit(nameof(Conv), [],
         [
             PlanArg.Enum("algorithm", nameof(ConvAlgorithm), algorithm.ToString()),
@@ -90,6 +96,7 @@ internal sealed class ConvOperator : IAcceptsEpilogue
             ctx.InOrNone("residual", epilogue?.Residual),
             ctx.Out("y", y),
             col is null ? PlanArg.None("col") : ctx.Out("col", col),
+            PlanArg.Bool("packedW", packed),
             PlanArg.Int("batch", xs[0]),
             PlanArg.Int("channels", xs[1]),
             PlanArg.Int("outChannels", ws[0]),
@@ -100,6 +107,23 @@ internal sealed class ConvOperator : IAcceptsEpilogue
             PlanArg.Float("beta", epilogue?.Beta ?? 0),
             ctx.Context(),
         ]);
+    }
+
+    /// <summary>
+    /// Constant weights packed at compile time, group by group, into the row panels the GEMM's micro-kernels read
+    /// (<see cref="GemmPacking.PackA"/>: as many elements as unpacked), so runs never pack them.
+    /// </summary>
+    private static Value PackedWeights(LoweringContext ctx, Value w, int group)
+    {
+        ReadOnlySpan<float> source = w.Constant!.Span<float>();
+        int mg = w.KnownShape[0] / group, kg = mg == 0 ? 0 : source.Length / (mg * group);
+        var packed = new float[source.Length];
+        for (int g = 0; g < group; g++)
+        {
+            GemmPacking.PackA(source.Slice(g * mg * kg, mg * kg), false, mg, kg, packed.AsSpan(g * mg * kg, mg * kg));
+        }
+
+        return ctx.Constant(Tensor.FromFloats([packed.Length], packed), "wPacked");
     }
 
     /// <summary>

@@ -80,30 +80,47 @@ public class ConvKernelTests
             expected[i] = ActivationFunctions.Apply(activation, expected[i] + (withResidual ? residual[i] : 0), alpha, beta);
         }
 
-        var y = new float[expected.Length];
         float[] col = algorithm == ConvAlgorithm.Im2Col ? new float[channels / group * kernel.Aggregate(1, (a, c) => a * c) * outSize] : [];
         using var context = new KernelContext(threads);
-        Simd.Forced = width;
-        context.Workers.BeginRun();
-        try
+
+        // The GEMM algorithms read the weights as given (run-time weights) or packed (constant weights, packed by the compiler).
+        foreach (bool packedW in algorithm == ConvAlgorithm.Direct ? [false] : new[] { false, true })
         {
-            Conv.Run(algorithm, x, w, b, residual, y, col, batch, channels, outChannels, group, input, output, kernel, strides, dilations, pads[..rank],
-                activation, alpha, beta, context);
+            float[] weights = packedW ? Packed(w, group, outChannels / group, w.Length / outChannels) : w;
+            var y = new float[expected.Length];
+            Simd.Forced = width;
+            context.Workers.BeginRun();
+            try
+            {
+                Conv.Run(algorithm, x, weights, b, residual, y, col, packedW, batch, channels, outChannels, group, input, output, kernel, strides, dilations, pads[..rank],
+                    activation, alpha, beta, context);
+            }
+            finally
+            {
+                context.Workers.EndRun();
+                Simd.Forced = SimdWidth.Auto;
+            }
+
+            double error = 0, norm = 0;
+            for (int i = 0; i < y.Length; i++)
+            {
+                error += (y[i] - expected[i]) * (double)(y[i] - expected[i]);
+                norm += expected[i] * (double)expected[i];
+            }
+
+            Assert.True(Math.Sqrt(error / Math.Max(norm, 1e-30)) <= 2e-6, $"{algorithm} {width} threads={threads} packedW={packedW} {activation}: relative L2 error {Math.Sqrt(error / norm)}");
         }
-        finally
+    }
+
+    private static float[] Packed(float[] w, int group, int mg, int kg)
+    {
+        var packed = new float[w.Length];
+        for (int g = 0; g < group; g++)
         {
-            context.Workers.EndRun();
-            Simd.Forced = SimdWidth.Auto;
+            GemmPacking.PackA(w.AsSpan(g * mg * kg, mg * kg), false, mg, kg, packed.AsSpan(g * mg * kg, mg * kg));
         }
 
-        double error = 0, norm = 0;
-        for (int i = 0; i < y.Length; i++)
-        {
-            error += (y[i] - expected[i]) * (double)(y[i] - expected[i]);
-            norm += expected[i] * (double)expected[i];
-        }
-
-        Assert.True(Math.Sqrt(error / Math.Max(norm, 1e-30)) <= 2e-6, $"{algorithm} {width} threads={threads} {activation}: relative L2 error {Math.Sqrt(error / norm)}");
+        return packed;
     }
 
     private static float[] Random(int count, int seed)
