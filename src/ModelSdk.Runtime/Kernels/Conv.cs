@@ -32,7 +32,9 @@ public static class Conv
     /// <param name="col">Scratch for <see cref="ConvAlgorithm.Im2Col"/>: at least <c>channels / group · taps · outputSize</c> elements; empty otherwise.</param>
     /// <param name="packedW">
     /// Whether <paramref name="w"/> comes packed for the GEMM (<see cref="ConvAlgorithm.Im2Col"/> and <see cref="ConvAlgorithm.Pointwise"/> only):
-    /// each group's <c>[outChannels / group, channels / group · taps]</c> block in the layout of <see cref="GemmPacking.PackA"/>, one after another.
+    /// each group's <c>[outChannels / group, channels / group · taps]</c> block in the layout of <see cref="GemmPacking.PackA"/>, one after another;
+    /// with a single output position, each group's block transposed in the layout of <see cref="GemmPacking.PackB"/>
+    /// (<see cref="GemmPacking.PackedBLength"/><c>(channels / group · taps, outChannels / group)</c> elements per group).
     /// </param>
     /// <param name="batch">Images.</param>
     /// <param name="channels">Input channels.</param>
@@ -64,7 +66,12 @@ public static class Conv
 
         int cg = channels / group, mg = outChannels / group;
         int kg = cg * window.Taps;
-        if (x.Length != batch * channels * window.InputSize || w.Length != outChannels * kg
+
+        // One output position (a squeeze-excite 1×1 on a pooled vector, say): each group is a matrix-vector
+        // product, computed as x [1, kg] · Wᵀ [kg, mg] so that the micro-kernels stream the weights in 64-column panels.
+        bool vector = window.OutputSize == 1;
+        int wGroup = packedW && vector ? GemmPacking.PackedBLength(kg, mg) : mg * kg;
+        if (x.Length != batch * channels * window.InputSize || w.Length != group * wGroup
             || y.Length != batch * outChannels * window.OutputSize || !(b.IsEmpty || b.Length == outChannels)
             || !(residual.IsEmpty || residual.Length == y.Length))
         {
@@ -134,11 +141,21 @@ public static class Conv
                 // [kg, sOut]; the engine splits large products over the threads and applies the bias (one per
                 // row), residual and activation as it stores.
                 int outOffset = (n * outChannels + g * mg) * sOut;
+                ReadOnlySpan<float> groupBias = b.IsEmpty ? default : b.Slice(g * mg, mg);
+                ReadOnlySpan<float> groupResidual = residual.IsEmpty ? default : residual.Slice(outOffset, mg * sOut);
+                if (vector)
+                {
+                    Gemm.Multiply(
+                        operand, GemmOperand.RowMajor, w.Slice(g * wGroup, wGroup), packedW ? GemmOperand.Packed : GemmOperand.Transposed,
+                        y.Slice(outOffset, mg), 1, mg, kg,
+                        new GemmEpilogue(1, groupBias, cRowStride: 0, cColStride: 1, beta: 1, residual: groupResidual, activation, alpha, beta),
+                        context);
+                    continue;
+                }
+
                 Gemm.Multiply(
                     w.Slice(g * mg * kg, mg * kg), wLayout, operand, GemmOperand.RowMajor, y.Slice(outOffset, mg * sOut), mg, sOut, kg,
-                    new GemmEpilogue(
-                        1, b.IsEmpty ? default : b.Slice(g * mg, mg), cRowStride: 1, cColStride: 0, beta: 1,
-                        residual: residual.IsEmpty ? default : residual.Slice(outOffset, mg * sOut), activation, alpha, beta),
+                    new GemmEpilogue(1, groupBias, cRowStride: 1, cColStride: 0, beta: 1, residual: groupResidual, activation, alpha, beta),
                     context);
             }
         }
