@@ -81,6 +81,12 @@ internal sealed class ConvOperator : IAcceptsEpilogue
             ? ctx.Temporary(ElementType.Float32, [xs[1] / group * window.Taps, Shapes.ElementCount(window.Output)], "im2col")
             : null;
         Epilogue? epilogue = ctx.Node.Epilogue;
+        bool packed = algorithm != ConvAlgorithm.Direct && w.Constant is not null;
+        if (packed)
+        {
+            w = PackedWeights(ctx, w, group, vector: Shapes.ElementCount(window.Output) == 1);
+        }
+
         ctx.Emit(nameof(Conv), [],
         [
             PlanArg.Enum("algorithm", nameof(ConvAlgorithm), algorithm.ToString()),
@@ -90,6 +96,7 @@ internal sealed class ConvOperator : IAcceptsEpilogue
             ctx.InOrNone("residual", epilogue?.Residual),
             ctx.Out("y", y),
             col is null ? PlanArg.None("col") : ctx.Out("col", col),
+            PlanArg.Bool("packedW", packed),
             PlanArg.Int("batch", xs[0]),
             PlanArg.Int("channels", xs[1]),
             PlanArg.Int("outChannels", ws[0]),
@@ -103,6 +110,35 @@ internal sealed class ConvOperator : IAcceptsEpilogue
     }
 
     /// <summary>
+    /// Constant weights packed at compile time, group by group, into the panels the GEMM's micro-kernels read, so
+    /// runs never pack them: the row panels of <see cref="GemmPacking.PackA"/> (as many elements as unpacked), or,
+    /// for a single output position (<paramref name="vector"/>: the kernel computes <c>x · Wᵀ</c>), the column panels
+    /// of <see cref="GemmPacking.PackB"/> of the transposed weights.
+    /// </summary>
+    private static Value PackedWeights(LoweringContext ctx, Value w, int group, bool vector)
+    {
+        ReadOnlySpan<float> source = w.Constant!.Span<float>();
+        int mg = w.KnownShape[0] / group, kg = mg == 0 ? 0 : source.Length / (mg * group);
+        int packedGroup = vector ? GemmPacking.PackedBLength(kg, mg) : mg * kg;
+        var packed = new float[checked(group * packedGroup)];
+        for (int g = 0; g < group; g++)
+        {
+            ReadOnlySpan<float> block = source.Slice(g * mg * kg, mg * kg);
+            Span<float> destination = packed.AsSpan(g * packedGroup, packedGroup);
+            if (vector)
+            {
+                GemmPacking.PackB(block, true, kg, mg, destination);
+            }
+            else
+            {
+                GemmPacking.PackA(block, false, mg, kg, destination);
+            }
+        }
+
+        return ctx.Constant(Tensor.FromFloats([packed.Length], packed), "wPacked");
+    }
+
+    /// <summary>
     /// Direct for one or two spatial dimensions when each group reads few input values per output
     /// (depthwise, channel multipliers, first layers on images, small CNNs): im2col would copy more than it saves.
     /// GEMM on the input itself for 1×1 convolutions, im2col + GEMM otherwise.
@@ -113,8 +149,10 @@ internal sealed class ConvOperator : IAcceptsEpilogue
             : ConvAlgorithm.Im2Col;
 
     // Inputs per output (channels × taps) up to which the direct kernel beats im2col + GEMM: it reads its
-    // zero-padded patch from L1 with one load per multiply-add, where im2col first copies taps × input values
-    // and the GEMM re-packs them. Measured on small LeNet-like layers (depth 72 to 288), direct was 2-3× faster.
+    // zero-padded patch from L1 with one load per multiply-add, where im2col first copies taps × input values.
+    // Re-measured against the packed-weight GEMM engine (one thread, 3×3 kernels): direct is 2× faster on the
+    // digits and LeNet layers (depth 72 and 150), a few percent faster at depth 144 to 288 on 28×28, and slower
+    // from 432 (14×14: 88 against 74 µs) to 1152 (7×7: 4×), so the crossover stays near 256.
     private const int DirectMaxDepth = 256;
 
     public long CountMacs(Node node)

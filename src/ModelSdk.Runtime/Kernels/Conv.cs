@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace ModelSdk.Runtime.Kernels;
 
 /// <summary>How <see cref="Conv"/> computes a convolution; the compiler picks one from the geometry.</summary>
@@ -22,7 +20,7 @@ public enum ConvAlgorithm
 /// <c>w</c> is <c>[outChannels, channels / group, kernel…]</c>, <c>y</c> is <c>[batch, outChannels, out…]</c>,
 /// with a fused epilogue: <c>y = activation(conv(x, w) + b + residual)</c>.
 /// </summary>
-public static unsafe class Conv
+public static class Conv
 {
     /// <summary>Computes <c>y = activation(conv(x, w) + b + residual)</c>.</summary>
     /// <param name="algorithm">The method; <see cref="ConvAlgorithm.Pointwise"/> and <see cref="ConvAlgorithm.Direct"/> require their geometry.</param>
@@ -32,6 +30,12 @@ public static unsafe class Conv
     /// <param name="residual">Optional tensor shaped like <paramref name="y"/> added before the activation (empty when absent); it must not overlap <paramref name="y"/>.</param>
     /// <param name="y">Output.</param>
     /// <param name="col">Scratch for <see cref="ConvAlgorithm.Im2Col"/>: at least <c>channels / group · taps · outputSize</c> elements; empty otherwise.</param>
+    /// <param name="packedW">
+    /// Whether <paramref name="w"/> comes packed for the GEMM (<see cref="ConvAlgorithm.Im2Col"/> and <see cref="ConvAlgorithm.Pointwise"/> only):
+    /// each group's <c>[outChannels / group, channels / group · taps]</c> block in the layout of <see cref="GemmPacking.PackA"/>, one after another;
+    /// with a single output position, each group's block transposed in the layout of <see cref="GemmPacking.PackB"/>
+    /// (<see cref="GemmPacking.PackedBLength"/><c>(channels / group · taps, outChannels / group)</c> elements per group).
+    /// </param>
     /// <param name="batch">Images.</param>
     /// <param name="channels">Input channels.</param>
     /// <param name="outChannels">Output channels.</param>
@@ -47,7 +51,7 @@ public static unsafe class Conv
     /// <param name="beta">Second activation parameter (Clip maximum, HardSigmoid offset).</param>
     /// <param name="context">The worker threads large convolutions are split over.</param>
     public static void Run(
-        ConvAlgorithm algorithm, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> residual, Span<float> y, Span<float> col,
+        ConvAlgorithm algorithm, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> residual, Span<float> y, Span<float> col, bool packedW,
         int batch, int channels, int outChannels, int group,
         ReadOnlySpan<int> inputShape, ReadOnlySpan<int> outputShape, ReadOnlySpan<int> kernelShape,
         ReadOnlySpan<int> strides, ReadOnlySpan<int> dilations, ReadOnlySpan<int> padsBegin,
@@ -62,7 +66,12 @@ public static unsafe class Conv
 
         int cg = channels / group, mg = outChannels / group;
         int kg = cg * window.Taps;
-        if (x.Length != batch * channels * window.InputSize || w.Length != outChannels * kg
+
+        // One output position (a squeeze-excite 1×1 on a pooled vector, say): each group is a matrix-vector
+        // product, computed as x [1, kg] · Wᵀ [kg, mg] so that the micro-kernels stream the weights in 64-column panels.
+        bool vector = window.OutputSize == 1;
+        int wGroup = packedW && vector ? GemmPacking.PackedBLength(kg, mg) : mg * kg;
+        if (x.Length != batch * channels * window.InputSize || w.Length != group * wGroup
             || y.Length != batch * outChannels * window.OutputSize || !(b.IsEmpty || b.Length == outChannels)
             || !(residual.IsEmpty || residual.Length == y.Length))
         {
@@ -80,6 +89,11 @@ public static unsafe class Conv
                 if (inputShape.Length > 2)
                 {
                     throw new ArgumentException("The direct convolution handles one or two spatial dimensions.");
+                }
+
+                if (packedW)
+                {
+                    throw new ArgumentException("The direct convolution reads its weights unpacked.");
                 }
 
                 DirectConv.Run(x, w, b, residual, y, batch, group, cg, mg, inputShape, outputShape, kernelShape, strides, dilations, padsBegin,
@@ -103,6 +117,7 @@ public static unsafe class Conv
 
         int sIn = window.InputSize, sOut = window.OutputSize;
         bool dense = window.IsDense;
+        GemmOperand wLayout = packedW ? GemmOperand.Packed : GemmOperand.RowMajor;
         for (int n = 0; n < batch; n++)
         {
             for (int g = 0; g < group; g++)
@@ -122,83 +137,27 @@ public static unsafe class Conv
                     operand = cols;
                 }
 
+                // Weights [mg, kg] (packed group by group: 6-row panels of the same length) times the operand
+                // [kg, sOut]; the engine splits large products over the threads and applies the bias (one per
+                // row), residual and activation as it stores.
                 int outOffset = (n * outChannels + g * mg) * sOut;
-                MultiplyGroup(
-                    w.Slice(g * mg * kg, mg * kg), operand, b.IsEmpty ? default : b.Slice(g * mg, mg),
-                    residual.IsEmpty ? default : residual.Slice(outOffset, mg * sOut), y.Slice(outOffset, mg * sOut),
-                    mg, sOut, kg, activation, alpha, beta, context);
+                ReadOnlySpan<float> groupBias = b.IsEmpty ? default : b.Slice(g * mg, mg);
+                ReadOnlySpan<float> groupResidual = residual.IsEmpty ? default : residual.Slice(outOffset, mg * sOut);
+                if (vector)
+                {
+                    Gemm.Multiply(
+                        operand, GemmOperand.RowMajor, w.Slice(g * wGroup, wGroup), packedW ? GemmOperand.Packed : GemmOperand.Transposed,
+                        y.Slice(outOffset, mg), 1, mg, kg,
+                        new GemmEpilogue(1, groupBias, cRowStride: 0, cColStride: 1, beta: 1, residual: groupResidual, activation, alpha, beta),
+                        context);
+                    continue;
+                }
+
+                Gemm.Multiply(
+                    w.Slice(g * mg * kg, mg * kg), wLayout, operand, GemmOperand.RowMajor, y.Slice(outOffset, mg * sOut), mg, sOut, kg,
+                    new GemmEpilogue(1, groupBias, cRowStride: 1, cColStride: 0, beta: 1, residual: groupResidual, activation, alpha, beta),
+                    context);
             }
-        }
-    }
-
-    // A chunk of a parallel product must be worth more than waking the other threads (a few microseconds).
-    private const long MinParallelMacs = 96 * 1024;
-
-    /// <summary>
-    /// <c>y[m, n] = activation(a[m, k] · op[k, n] + bias[m] + residual[m, n])</c> for one group, split by rows of
-    /// <c>y</c> (output channels) over the worker threads when it is large.
-    /// </summary>
-    private static void MultiplyGroup(
-        ReadOnlySpan<float> a, ReadOnlySpan<float> operand, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, Span<float> y,
-        int m, int n, int k, Activation activation, float alpha, float beta, KernelContext context)
-    {
-        long macs = (long)m * n * k;
-        int chunks = context.Workers.ThreadCount > 1 ? context.Workers.Chunks(macs, MinParallelMacs) : 1;
-        int rowsPerChunk = chunks <= 1 ? m : Math.Max(8, (m + chunks - 1) / chunks + 7 & ~7);
-        if (rowsPerChunk >= m)
-        {
-            MultiplyRows(a, operand, bias, residual, y, 0, m, n, k, activation, alpha, beta);
-            return;
-        }
-
-        fixed (float* pa = a, po = operand, pb = bias, pr = residual, py = y)
-        {
-            var job = new GemmJob
-            {
-                A = pa, Operand = po, Bias = pb, Residual = pr, Y = py,
-                M = m, N = n, K = k, RowsPerChunk = rowsPerChunk,
-                Activation = activation, Alpha = alpha, Beta = beta,
-            };
-            context.Workers.For((m + rowsPerChunk - 1) / rowsPerChunk, &MultiplyChunk, &job);
-        }
-    }
-
-    private struct GemmJob
-    {
-        public float* A, Operand, Bias, Residual, Y;
-        public int M, N, K, RowsPerChunk;
-        public Activation Activation;
-        public float Alpha, Beta;
-    }
-
-    private static void MultiplyChunk(void* state, int index)
-    {
-        ref GemmJob job = ref Unsafe.AsRef<GemmJob>(state);
-        int m0 = index * job.RowsPerChunk, m1 = Math.Min(job.M, m0 + job.RowsPerChunk);
-        int n = job.N, k = job.K;
-        MultiplyRows(
-            new ReadOnlySpan<float>(job.A, job.M * k), new ReadOnlySpan<float>(job.Operand, k * n),
-            job.Bias == null ? default : new ReadOnlySpan<float>(job.Bias, job.M),
-            job.Residual == null ? default : new ReadOnlySpan<float>(job.Residual, job.M * n),
-            new Span<float>(job.Y, job.M * n), m0, m1, n, k, job.Activation, job.Alpha, job.Beta);
-    }
-
-    /// <summary>
-    /// Rows <c>[m0, m1)</c> of one group's product with its epilogue: the only place the convolution calls
-    /// the GEMM. <paramref name="a"/> (the weights) is a constant in compiled models, so a GEMM entry point
-    /// taking it pre-packed replaces this one call.
-    /// </summary>
-    private static void MultiplyRows(
-        ReadOnlySpan<float> a, ReadOnlySpan<float> operand, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, Span<float> y,
-        int m0, int m1, int n, int k, Activation activation, float alpha, float beta)
-    {
-        int rows = m1 - m0;
-        Span<float> yRows = y.Slice(m0 * n, rows * n);
-        Gemm.Multiply(a.Slice(m0 * k, rows * k), false, operand, false, yRows, rows, n, k, 1,
-            bias.IsEmpty ? default : bias.Slice(m0, rows), 1, 0, 1);
-        if (!residual.IsEmpty || activation != Activation.None)
-        {
-            StoreEpilogue.Apply(yRows, residual.IsEmpty ? default : residual.Slice(m0 * n, rows * n), activation, alpha, beta);
         }
     }
 }

@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace ModelSdk.Runtime.Kernels;
 
@@ -42,68 +40,6 @@ internal static class StoreEpilogue
                 return FastMath.GeluTanh<TV, TS>(v);
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation));
-        }
-    }
-
-    /// <summary><c>y[i] = activation(y[i] + residual[i])</c>; <paramref name="residual"/> is empty when there is none.</summary>
-    public static void Apply(Span<float> y, ReadOnlySpan<float> residual, Activation activation, float alpha, float beta)
-    {
-        if (!residual.IsEmpty && residual.Length != y.Length)
-        {
-            throw new ArgumentException("The residual must have the length of the output.");
-        }
-
-        if (residual.IsEmpty && activation == Activation.None)
-        {
-            return;
-        }
-
-        switch (Simd.Width)
-        {
-            case SimdWidth.W512:
-                Apply<Vector512<float>, Simd512>(y, residual, activation, alpha, beta);
-                break;
-            case SimdWidth.W256:
-                Apply<Vector256<float>, Simd256>(y, residual, activation, alpha, beta);
-                break;
-            default:
-                Apply<Vector128<float>, Simd128>(y, residual, activation, alpha, beta);
-                break;
-        }
-    }
-
-    private static unsafe void Apply<TV, TS>(Span<float> y, ReadOnlySpan<float> residual, Activation activation, float alpha, float beta)
-        where TS : ISimd<TV>
-        where TV : struct
-    {
-        ref float ry = ref MemoryMarshal.GetReference(y);
-        ref float rr = ref MemoryMarshal.GetReference(residual);
-        bool hasResidual = !residual.IsEmpty;
-        int n = y.Length, i = 0;
-        for (; i <= n - TS.Count; i += TS.Count)
-        {
-            TV v = TS.Load(ref ry, (nuint)i);
-            if (hasResidual)
-            {
-                v = TS.Add(v, TS.Load(ref rr, (nuint)i));
-            }
-
-            TS.Store(Activate<TV, TS>(v, activation, alpha, beta), ref ry, (nuint)i);
-        }
-
-        if (i < n)
-        {
-            // The tail goes through one vector too, so every element sees the same arithmetic wherever a split falls.
-            fixed (float* py = y, pr = residual)
-            {
-                TV v = TS.LoadPartial(py + i, n - i);
-                if (hasResidual)
-                {
-                    v = TS.Add(v, TS.LoadPartial(pr + i, n - i));
-                }
-
-                TS.StorePartial(Activate<TV, TS>(v, activation, alpha, beta), py + i, n - i);
-            }
         }
     }
 }

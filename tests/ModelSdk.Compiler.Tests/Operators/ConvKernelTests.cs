@@ -17,8 +17,18 @@ public class ConvKernelTests
         { "first layer 3 channels", [1, 3, 33, 17], [5, 3, 3, 3], 1, [1, 2], [1, 1], [1, 0, 1, 2], ConvAlgorithm.Direct },
         { "direct dilated 1d", [2, 2, 41], [3, 2, 3], 1, [3], [2], [2, 1], ConvAlgorithm.Direct },
         { "direct, one column", [1, 2, 12, 1], [4, 1, 3, 1], 2, [1, 1], [1, 1], [1, 0, 1, 0], ConvAlgorithm.Direct },
+        { "depthwise 5x5 stride 2", [1, 3, 28, 29], [3, 1, 5, 5], 3, [2, 2], [1, 1], [2, 2, 2, 2], ConvAlgorithm.Direct },
+        { "depthwise 3x3 tiny plane", [1, 5, 7, 7], [5, 1, 3, 3], 5, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct },
+        { "depthwise wide stride 2", [1, 2, 9, 75], [2, 1, 3, 3], 2, [2, 2], [1, 1], [1, 1, 0, 0], ConvAlgorithm.Direct },
+        { "depthwise wide stride 1", [1, 2, 6, 90], [2, 1, 3, 3], 2, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct },
+        { "depthwise stride 3x1, vertical dilation", [1, 2, 17, 20], [4, 1, 3, 5], 2, [3, 1], [2, 1], [2, 0, 1, 3], ConvAlgorithm.Direct },
+        { "depthwise 1d stride 2", [2, 3, 50], [3, 1, 5], 3, [2], [1], [2, 2], ConvAlgorithm.Direct },
+        { "depthwise horizontal dilation", [1, 2, 10, 12], [2, 1, 3, 3], 2, [1, 1], [1, 2], [1, 2, 1, 2], ConvAlgorithm.Direct },
         { "direct deep, channels in chunks", [1, 64, 20, 37], [8, 64, 3, 3], 1, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct },
         { "pointwise", [1, 40, 7, 9], [37, 40, 1, 1], 1, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise },
+        { "pointwise on one position (squeeze-excite)", [2, 40, 1, 1], [70, 20, 1, 1], 2, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise },
+        { "pointwise on one position, large (threads)", [1, 576, 1, 1], [144, 576, 1, 1], 1, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise },
+        { "im2col to one position", [1, 6, 3, 4], [4, 3, 3, 3], 2, [1, 2], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Im2Col },
         { "pointwise large (threads)", [1, 64, 28, 28], [96, 64, 1, 1], 1, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise },
         { "im2col groups", [1, 16, 11, 10], [12, 8, 3, 3], 2, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Im2Col },
         { "im2col large (threads)", [1, 32, 24, 24], [64, 32, 3, 3], 1, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Im2Col },
@@ -80,30 +90,56 @@ public class ConvKernelTests
             expected[i] = ActivationFunctions.Apply(activation, expected[i] + (withResidual ? residual[i] : 0), alpha, beta);
         }
 
-        var y = new float[expected.Length];
         float[] col = algorithm == ConvAlgorithm.Im2Col ? new float[channels / group * kernel.Aggregate(1, (a, c) => a * c) * outSize] : [];
         using var context = new KernelContext(threads);
-        Simd.Forced = width;
-        context.Workers.BeginRun();
-        try
+
+        // The GEMM algorithms read the weights as given (run-time weights) or packed (constant weights, packed by the compiler).
+        foreach (bool packedW in algorithm == ConvAlgorithm.Direct ? [false] : new[] { false, true })
         {
-            Conv.Run(algorithm, x, w, b, residual, y, col, batch, channels, outChannels, group, input, output, kernel, strides, dilations, pads[..rank],
-                activation, alpha, beta, context);
+            float[] weights = packedW ? Packed(w, group, outChannels / group, w.Length / outChannels, outSize == 1) : w;
+            var y = new float[expected.Length];
+            Simd.Forced = width;
+            context.Workers.BeginRun();
+            try
+            {
+                Conv.Run(algorithm, x, weights, b, residual, y, col, packedW, batch, channels, outChannels, group, input, output, kernel, strides, dilations, pads[..rank],
+                    activation, alpha, beta, context);
+            }
+            finally
+            {
+                context.Workers.EndRun();
+                Simd.Forced = SimdWidth.Auto;
+            }
+
+            double error = 0, norm = 0;
+            for (int i = 0; i < y.Length; i++)
+            {
+                error += (y[i] - expected[i]) * (double)(y[i] - expected[i]);
+                norm += expected[i] * (double)expected[i];
+            }
+
+            Assert.True(Math.Sqrt(error / Math.Max(norm, 1e-30)) <= 2e-6, $"{algorithm} {width} threads={threads} packedW={packedW} {activation}: relative L2 error {Math.Sqrt(error / norm)}");
         }
-        finally
+    }
+
+    /// <summary>The weights as the compiler packs them: row panels, or for one output position the transposed weights' column panels.</summary>
+    private static float[] Packed(float[] w, int group, int mg, int kg, bool vector)
+    {
+        int size = vector ? GemmPacking.PackedBLength(kg, mg) : mg * kg;
+        var packed = new float[group * size];
+        for (int g = 0; g < group; g++)
         {
-            context.Workers.EndRun();
-            Simd.Forced = SimdWidth.Auto;
+            if (vector)
+            {
+                GemmPacking.PackB(w.AsSpan(g * mg * kg, mg * kg), true, kg, mg, packed.AsSpan(g * size, size));
+            }
+            else
+            {
+                GemmPacking.PackA(w.AsSpan(g * mg * kg, mg * kg), false, mg, kg, packed.AsSpan(g * size, size));
+            }
         }
 
-        double error = 0, norm = 0;
-        for (int i = 0; i < y.Length; i++)
-        {
-            error += (y[i] - expected[i]) * (double)(y[i] - expected[i]);
-            norm += expected[i] * (double)expected[i];
-        }
-
-        Assert.True(Math.Sqrt(error / Math.Max(norm, 1e-30)) <= 2e-6, $"{algorithm} {width} threads={threads} {activation}: relative L2 error {Math.Sqrt(error / norm)}");
+        return packed;
     }
 
     private static float[] Random(int count, int seed)
