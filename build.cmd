@@ -8,6 +8,8 @@ GOTO :CMDSCRIPT
 #   pack    write artifacts/packages/ModelSdk.<version>.nupkg
 #   run     pack, then build and run the Digits sample through the package
 #   aot     pack, then run the Digits sample with the JIT and published with NativeAOT; their outputs must agree
+# Started by a program rather than by bash (no #! line: cmd.exe must read line 1), /bin/sh runs it: hand over to bash.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 verb="${1:-build}"
