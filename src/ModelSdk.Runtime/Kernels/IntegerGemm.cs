@@ -14,6 +14,11 @@ internal enum IntegerGemmPath
     Portable,
     /// <summary>AVX-VNNI <c>vpdpbusd</c> (unsigned × signed bytes, four products summed per int32 lane).</summary>
     AvxVnni,
+    /// <summary>
+    /// AVX-512BW <c>vpmaddwd</c> on bytes widened to int16 pairs, 8 × 32 register tile (.NET 10 exposes no
+    /// 512-bit <c>vpdpbusd</c>; <c>vpmaddubsw</c> saturates, so it would not be exact).
+    /// </summary>
+    Avx512,
 }
 
 /// <summary>
@@ -32,8 +37,12 @@ internal static class IntegerGemm
 {
     // Register tile: MR rows by NR = 16 columns. B is packed per KC-deep panel as groups of four
     // consecutive k of one column (the vpdpbusd layout): quad q, column j at byte (q · NR + j) · 4.
+    // The AVX-512 path tiles MR512 rows by NR512 columns and packs B as int16 pairs of consecutive k
+    // of one column (the vpmaddwd layout): pair t, column j at element (t · NR512 + j) · 2.
     private const int MR = 4;
     private const int NR = 16;
+    private const int MR512 = 8;
+    private const int NR512 = 32;
     private const int KC = 256;
 
     /// <summary>Computes <c>y</c> (overwritten) from one pair of matrices.</summary>
@@ -62,11 +71,16 @@ internal static class IntegerGemm
 
         if (path == IntegerGemmPath.Auto)
         {
-            path = System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? IntegerGemmPath.AvxVnni : IntegerGemmPath.Portable;
+            path = Avx512BW.IsSupported ? IntegerGemmPath.Avx512
+                : System.Runtime.Intrinsics.X86.AvxVnni.IsSupported ? IntegerGemmPath.AvxVnni : IntegerGemmPath.Portable;
         }
         else if (path == IntegerGemmPath.AvxVnni && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
         {
             throw new PlatformNotSupportedException("AVX-VNNI is not supported by this processor.");
+        }
+        else if (path == IntegerGemmPath.Avx512 && !Avx512BW.IsSupported)
+        {
+            throw new PlatformNotSupportedException("AVX-512BW is not supported by this processor.");
         }
 
         y.Clear();
@@ -96,22 +110,38 @@ internal static class IntegerGemm
             }
         }
 
+        int width = path == IntegerGemmPath.Avx512 ? NR512 : NR;
         Span<sbyte> packed = stackalloc sbyte[KC * NR];
-        Span<int> colSums = stackalloc int[NR];
+        Span<short> packed16 = stackalloc short[path == IntegerGemmPath.Avx512 ? KC * NR512 : 0];
+        Span<int> colSums = stackalloc int[NR512];
         ref byte ra = ref MemoryMarshal.GetReference(a);
         ref int ry = ref MemoryMarshal.GetReference(y);
-        for (int j0 = 0; j0 < n; j0 += NR)
+        for (int j0 = 0; j0 < n; j0 += width)
         {
-            int nr = Math.Min(NR, n - j0);
+            int nr = Math.Min(width, n - j0);
             colSums.Clear();
             for (int p0 = 0; p0 < k; p0 += KC)
             {
                 int kc = Math.Min(KC, k - p0);
-                PackB(b, bFlip, n, p0, kc, j0, nr, packed, colSums);
                 ref sbyte rb = ref MemoryMarshal.GetReference(packed);
                 int i0 = 0;
-                if (path == IntegerGemmPath.AvxVnni)
+                if (path == IntegerGemmPath.Avx512)
                 {
+                    PackB16(b, bFlip, n, p0, kc, j0, nr, packed16, colSums);
+                    ref short rb16 = ref MemoryMarshal.GetReference(packed16);
+                    for (; i0 + MR512 <= m; i0 += MR512)
+                    {
+                        Tile512x8(ref Unsafe.Add(ref ra, i0 * k + p0), k, aFlip, ref rb16, kc, ref Unsafe.Add(ref ry, i0 * n + j0), n, nr);
+                    }
+
+                    for (; i0 < m; i0++)
+                    {
+                        Tile512x1(ref Unsafe.Add(ref ra, i0 * k + p0), aFlip, ref rb16, kc, ref Unsafe.Add(ref ry, i0 * n + j0), nr);
+                    }
+                }
+                else if (path == IntegerGemmPath.AvxVnni)
+                {
+                    PackB(b, bFlip, n, p0, kc, j0, nr, packed, colSums);
                     for (; i0 + MR <= m; i0 += MR)
                     {
                         TileVnni4(ref Unsafe.Add(ref ra, i0 * k + p0), k, aFlip, ref rb, kc, ref Unsafe.Add(ref ry, i0 * n + j0), n, nr);
@@ -124,6 +154,7 @@ internal static class IntegerGemm
                 }
                 else
                 {
+                    PackB(b, bFlip, n, p0, kc, j0, nr, packed, colSums);
                     for (; i0 < m; i0++)
                     {
                         TilePortable(ref Unsafe.Add(ref ra, i0 * k + p0), aFlip, ref rb, kc, ref Unsafe.Add(ref ry, i0 * n + j0), nr);
@@ -202,6 +233,48 @@ internal static class IntegerGemm
                 colSums[j] += v;
             }
         }
+    }
+
+    /// <summary>
+    /// Packs <c>b[p0 .. p0+kc, j0 .. j0+nr]</c>, shifted to signed, into int16 pairs of k per column
+    /// (strip width <see cref="NR512"/>), zero past the matrix, and adds each column's values to <paramref name="colSums"/>.
+    /// </summary>
+    private static void PackB16(ReadOnlySpan<byte> b, byte flip, int n, int p0, int kc, int j0, int nr, Span<short> packed, Span<int> colSums)
+    {
+        int pairs = (kc + 1) / 2;
+        if (nr < NR512 || kc % 2 != 0)
+        {
+            packed.Slice(0, pairs * 2 * NR512).Clear();
+        }
+
+        for (int p = 0; p < kc; p++)
+        {
+            ReadOnlySpan<byte> row = b.Slice((p0 + p) * n + j0, nr);
+            Span<short> pair = packed.Slice((p >> 1) * 2 * NR512 + (p & 1));
+            for (int j = 0; j < nr; j++)
+            {
+                sbyte v = (sbyte)(row[j] ^ flip);
+                pair[j * 2] = v;
+                colSums[j] += v;
+            }
+        }
+    }
+
+    /// <summary>Two bytes of a row of a from <paramref name="p"/>, shifted to unsigned, as the two int16 halves; zero past <paramref name="count"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Pair(ref byte row, int p, int count, uint flip)
+    {
+        uint lo = (uint)(Unsafe.Add(ref row, p) ^ (byte)flip);
+        uint hi = p + 1 < count ? (uint)(Unsafe.Add(ref row, p + 1) ^ (byte)flip) : 0;
+        return lo | (hi << 16);
+    }
+
+    /// <summary>Two whole bytes of a row of a from <paramref name="p"/>, shifted to unsigned, as the two int16 halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint WholePair(ref byte row, int p, uint flip)
+    {
+        uint x = (uint)(Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref row, p)) ^ (ushort)flip);
+        return (x & 0xFF) | ((x & 0xFF00) << 8);
     }
 
     /// <summary>Four bytes of a row of a from <paramref name="p"/>, shifted to unsigned; zero past <paramref name="count"/>.</summary>
@@ -319,6 +392,131 @@ internal static class IntegerGemm
         }
     }
 
+    /// <summary>y[0..8, 0..nr] += a[0..8, 0..kc] · packed (AVX-512BW, strip width <see cref="NR512"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile512x8(ref byte a, int lda, uint flip, ref short packed, int kc, ref int y, int ldy, int nr)
+    {
+        Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<int> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<int> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<int> c60 = default, c61 = default, c70 = default, c71 = default;
+        ref byte a1 = ref Unsafe.Add(ref a, lda);
+        ref byte a2 = ref Unsafe.Add(ref a, 2 * lda);
+        ref byte a3 = ref Unsafe.Add(ref a, 3 * lda);
+        ref byte a4 = ref Unsafe.Add(ref a, 4 * lda);
+        ref byte a5 = ref Unsafe.Add(ref a, 5 * lda);
+        ref byte a6 = ref Unsafe.Add(ref a, 6 * lda);
+        ref byte a7 = ref Unsafe.Add(ref a, 7 * lda);
+
+        // Whole pairs first (no bounds test per load), then at most one ragged pair.
+        int whole = kc & ~1;
+        int p = 0;
+        for (; p < whole; p += 2)
+        {
+            Vector512<short> b0 = Vector512.LoadUnsafe(ref packed);
+            Vector512<short> b1 = Vector512.LoadUnsafe(ref packed, 32);
+            Vector512<short> x = Vector512.Create(WholePair(ref a, p, flip)).AsInt16();
+            c00 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c01 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(WholePair(ref a1, p, flip)).AsInt16();
+            c10 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c11 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(WholePair(ref a2, p, flip)).AsInt16();
+            c20 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c21 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(WholePair(ref a3, p, flip)).AsInt16();
+            c30 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c31 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(WholePair(ref a4, p, flip)).AsInt16();
+            c40 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c41 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(WholePair(ref a5, p, flip)).AsInt16();
+            c50 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c51 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(WholePair(ref a6, p, flip)).AsInt16();
+            c60 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c61 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(WholePair(ref a7, p, flip)).AsInt16();
+            c70 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c71 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            packed = ref Unsafe.Add(ref packed, 2 * NR512);
+        }
+
+        if (p < kc)
+        {
+            Vector512<short> b0 = Vector512.LoadUnsafe(ref packed);
+            Vector512<short> b1 = Vector512.LoadUnsafe(ref packed, 32);
+            Vector512<short> x = Vector512.Create(Pair(ref a, p, kc, flip)).AsInt16();
+            c00 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c01 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(Pair(ref a1, p, kc, flip)).AsInt16();
+            c10 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c11 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(Pair(ref a2, p, kc, flip)).AsInt16();
+            c20 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c21 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(Pair(ref a3, p, kc, flip)).AsInt16();
+            c30 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c31 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(Pair(ref a4, p, kc, flip)).AsInt16();
+            c40 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c41 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(Pair(ref a5, p, kc, flip)).AsInt16();
+            c50 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c51 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(Pair(ref a6, p, kc, flip)).AsInt16();
+            c60 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c61 += Avx512BW.MultiplyAddAdjacent(x, b1);
+            x = Vector512.Create(Pair(ref a7, p, kc, flip)).AsInt16();
+            c70 += Avx512BW.MultiplyAddAdjacent(x, b0);
+            c71 += Avx512BW.MultiplyAddAdjacent(x, b1);
+        }
+
+        Store512(ref y, c00, c01, nr);
+        Store512(ref Unsafe.Add(ref y, ldy), c10, c11, nr);
+        Store512(ref Unsafe.Add(ref y, 2 * ldy), c20, c21, nr);
+        Store512(ref Unsafe.Add(ref y, 3 * ldy), c30, c31, nr);
+        Store512(ref Unsafe.Add(ref y, 4 * ldy), c40, c41, nr);
+        Store512(ref Unsafe.Add(ref y, 5 * ldy), c50, c51, nr);
+        Store512(ref Unsafe.Add(ref y, 6 * ldy), c60, c61, nr);
+        Store512(ref Unsafe.Add(ref y, 7 * ldy), c70, c71, nr);
+    }
+
+    /// <summary>y[0, 0..nr] += a[0, 0..kc] · packed (AVX-512BW, strip width <see cref="NR512"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile512x1(ref byte a, uint flip, ref short packed, int kc, ref int y, int nr)
+    {
+        Vector512<int> c0 = default, c1 = default;
+        for (int p = 0; p < kc; p += 2)
+        {
+            Vector512<short> x = Vector512.Create(Pair(ref a, p, kc, flip)).AsInt16();
+            c0 += Avx512BW.MultiplyAddAdjacent(x, Vector512.LoadUnsafe(ref packed));
+            c1 += Avx512BW.MultiplyAddAdjacent(x, Vector512.LoadUnsafe(ref packed, 32));
+            packed = ref Unsafe.Add(ref packed, 2 * NR512);
+        }
+
+        Store512(ref y, c0, c1, nr);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(ref int y, Vector512<int> lo, Vector512<int> hi, int nr)
+    {
+        if (nr == NR512)
+        {
+            (Vector512.LoadUnsafe(ref y) + lo).StoreUnsafe(ref y);
+            (Vector512.LoadUnsafe(ref y, 16) + hi).StoreUnsafe(ref y, 16);
+            return;
+        }
+
+        Span<int> tile = stackalloc int[NR512];
+        lo.CopyTo(tile);
+        hi.CopyTo(tile.Slice(16));
+        for (int j = 0; j < nr; j++)
+        {
+            Unsafe.Add(ref y, j) += tile[j];
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(ref int y, Vector256<int> lo, Vector256<int> hi, int nr)
     {
@@ -343,7 +541,7 @@ internal static class IntegerGemm
         Span<int> y, int n, int m, int k, int j0, int nr, ReadOnlySpan<byte> aZero, bool aSigned, ReadOnlySpan<byte> bZero, bool bSigned,
         ReadOnlySpan<int> rowSums, ReadOnlySpan<int> colSums)
     {
-        Span<int> zb = stackalloc int[NR];
+        Span<int> zb = stackalloc int[NR512];
         for (int j = 0; j < nr; j++)
         {
             zb[j] = ShiftedZero(bZero, j0 + j, bSigned, isA: false);

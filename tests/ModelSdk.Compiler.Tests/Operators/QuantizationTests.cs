@@ -360,7 +360,7 @@ public class QuantizationTests
     public void Integer_gemm_paths_agree_with_the_definition()
     {
         var rng = new Random(11);
-        foreach ((int m, int n, int k) in new[] { (1, 1, 1), (5, 17, 3), (4, 16, 4), (9, 33, 257), (13, 7, 600), (3, 40, 1030) })
+        foreach ((int m, int n, int k) in new[] { (1, 1, 1), (5, 17, 3), (4, 16, 4), (9, 33, 257), (13, 7, 600), (3, 40, 1030), (8, 32, 4), (17, 67, 259), (16, 64, 513) })
         {
             foreach (bool aSigned in new[] { false, true })
             {
@@ -388,6 +388,11 @@ public class QuantizationTests
                     if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
                     {
                         paths.Add(IntegerGemmPath.AvxVnni);
+                    }
+
+                    if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+                    {
+                        paths.Add(IntegerGemmPath.Avx512);
                     }
 
                     foreach (IntegerGemmPath path in paths)
