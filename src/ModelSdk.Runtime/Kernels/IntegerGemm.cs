@@ -408,9 +408,61 @@ internal static class IntegerGemm
         ref byte a6 = ref Unsafe.Add(ref a, 6 * lda);
         ref byte a7 = ref Unsafe.Add(ref a, 7 * lda);
 
-        // Whole pairs first (no bounds test per load), then at most one ragged pair.
-        int whole = kc & ~1;
+        // Whole quads first: one broadcast of four bytes per row, split into its two int16 pairs by
+        // byte shuffles (index 0x80 writes zero). Then whole pairs, then at most one ragged pair.
+        Vector512<byte> lowPair = Vector512.Create(0x80018000u).AsByte();
+        Vector512<byte> highPair = Vector512.Create(0x80038002u).AsByte();
         int p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            Vector512<short> b0 = Vector512.LoadUnsafe(ref packed);
+            Vector512<short> b1 = Vector512.LoadUnsafe(ref packed, 32);
+            Vector512<short> b2 = Vector512.LoadUnsafe(ref packed, 64);
+            Vector512<short> b3 = Vector512.LoadUnsafe(ref packed, 96);
+            Vector512<byte> x = Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref a, p)) ^ flip).AsByte();
+            Vector512<short> lo = Avx512BW.Shuffle(x, lowPair).AsInt16();
+            Vector512<short> hi = Avx512BW.Shuffle(x, highPair).AsInt16();
+            c00 += Avx512BW.MultiplyAddAdjacent(lo, b0) + Avx512BW.MultiplyAddAdjacent(hi, b2);
+            c01 += Avx512BW.MultiplyAddAdjacent(lo, b1) + Avx512BW.MultiplyAddAdjacent(hi, b3);
+            x = Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref a1, p)) ^ flip).AsByte();
+            lo = Avx512BW.Shuffle(x, lowPair).AsInt16();
+            hi = Avx512BW.Shuffle(x, highPair).AsInt16();
+            c10 += Avx512BW.MultiplyAddAdjacent(lo, b0) + Avx512BW.MultiplyAddAdjacent(hi, b2);
+            c11 += Avx512BW.MultiplyAddAdjacent(lo, b1) + Avx512BW.MultiplyAddAdjacent(hi, b3);
+            x = Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref a2, p)) ^ flip).AsByte();
+            lo = Avx512BW.Shuffle(x, lowPair).AsInt16();
+            hi = Avx512BW.Shuffle(x, highPair).AsInt16();
+            c20 += Avx512BW.MultiplyAddAdjacent(lo, b0) + Avx512BW.MultiplyAddAdjacent(hi, b2);
+            c21 += Avx512BW.MultiplyAddAdjacent(lo, b1) + Avx512BW.MultiplyAddAdjacent(hi, b3);
+            x = Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref a3, p)) ^ flip).AsByte();
+            lo = Avx512BW.Shuffle(x, lowPair).AsInt16();
+            hi = Avx512BW.Shuffle(x, highPair).AsInt16();
+            c30 += Avx512BW.MultiplyAddAdjacent(lo, b0) + Avx512BW.MultiplyAddAdjacent(hi, b2);
+            c31 += Avx512BW.MultiplyAddAdjacent(lo, b1) + Avx512BW.MultiplyAddAdjacent(hi, b3);
+            x = Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref a4, p)) ^ flip).AsByte();
+            lo = Avx512BW.Shuffle(x, lowPair).AsInt16();
+            hi = Avx512BW.Shuffle(x, highPair).AsInt16();
+            c40 += Avx512BW.MultiplyAddAdjacent(lo, b0) + Avx512BW.MultiplyAddAdjacent(hi, b2);
+            c41 += Avx512BW.MultiplyAddAdjacent(lo, b1) + Avx512BW.MultiplyAddAdjacent(hi, b3);
+            x = Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref a5, p)) ^ flip).AsByte();
+            lo = Avx512BW.Shuffle(x, lowPair).AsInt16();
+            hi = Avx512BW.Shuffle(x, highPair).AsInt16();
+            c50 += Avx512BW.MultiplyAddAdjacent(lo, b0) + Avx512BW.MultiplyAddAdjacent(hi, b2);
+            c51 += Avx512BW.MultiplyAddAdjacent(lo, b1) + Avx512BW.MultiplyAddAdjacent(hi, b3);
+            x = Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref a6, p)) ^ flip).AsByte();
+            lo = Avx512BW.Shuffle(x, lowPair).AsInt16();
+            hi = Avx512BW.Shuffle(x, highPair).AsInt16();
+            c60 += Avx512BW.MultiplyAddAdjacent(lo, b0) + Avx512BW.MultiplyAddAdjacent(hi, b2);
+            c61 += Avx512BW.MultiplyAddAdjacent(lo, b1) + Avx512BW.MultiplyAddAdjacent(hi, b3);
+            x = Vector512.Create(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref a7, p)) ^ flip).AsByte();
+            lo = Avx512BW.Shuffle(x, lowPair).AsInt16();
+            hi = Avx512BW.Shuffle(x, highPair).AsInt16();
+            c70 += Avx512BW.MultiplyAddAdjacent(lo, b0) + Avx512BW.MultiplyAddAdjacent(hi, b2);
+            c71 += Avx512BW.MultiplyAddAdjacent(lo, b1) + Avx512BW.MultiplyAddAdjacent(hi, b3);
+            packed = ref Unsafe.Add(ref packed, 4 * NR512);
+        }
+
+        int whole = kc & ~1;
         for (; p < whole; p += 2)
         {
             Vector512<short> b0 = Vector512.LoadUnsafe(ref packed);
