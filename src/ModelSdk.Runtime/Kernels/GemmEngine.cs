@@ -347,7 +347,7 @@ internal static unsafe class GemmEngine
         for (; j + width <= count; j += width)
         {
             TV v = Combine<TV, TS>(p, TS.Load(ref *y, (nuint)j), c, residual, j);
-            TS.Store(Activate<TV, TS>(p.Activation, v, p.ActivationAlpha, p.ActivationBeta), ref *y, (nuint)j);
+            TS.Store(StoreEpilogue.Activate<TV, TS>(v, p.Activation, p.ActivationAlpha, p.ActivationBeta), ref *y, (nuint)j);
         }
 
         if (j < count)
@@ -377,7 +377,7 @@ internal static unsafe class GemmEngine
             GemmProblem q = p;
             q.CColStride = cLanes == null ? 0 : 1;
             v = Combine<TV, TS>(q, v, cLanes != null ? cLanes : c, rLanes, 0);
-            TS.Store(Activate<TV, TS>(p.Activation, v, p.ActivationAlpha, p.ActivationBeta), ref *lane, 0);
+            TS.Store(StoreEpilogue.Activate<TV, TS>(v, p.Activation, p.ActivationAlpha, p.ActivationBeta), ref *lane, 0);
             new ReadOnlySpan<float>(lane, rest).CopyTo(new Span<float>(y + j, rest));
         }
     }
@@ -420,40 +420,6 @@ internal static unsafe class GemmEngine
         }
 
         return TS.Load(ref *lanes, 0);
-    }
-
-    /// <summary>The activation on one vector (the <see cref="Activation"/> formulas, with <see cref="FastMath"/> for the transcendental ones).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static TV Activate<TV, TS>(Activation activation, TV v, float alpha, float beta)
-        where TV : struct
-        where TS : struct, ISimd<TV>
-    {
-        switch (activation)
-        {
-            case Activation.None:
-                return v;
-            case Activation.Relu:
-                // Max keeps NaN, as ONNX Runtime's Relu does.
-                return TS.Max(v, TS.Create(0));
-            case Activation.LeakyRelu:
-                return TS.Select(TS.GreaterThanOrEqual(v, TS.Create(0)), v, TS.Multiply(v, TS.Create(alpha)));
-            case Activation.Clip:
-                return TS.Min(TS.Max(v, TS.Create(alpha)), TS.Create(beta));
-            case Activation.Sigmoid:
-                return FastMath.Sigmoid<TV, TS>(v);
-            case Activation.Tanh:
-                return FastMath.Tanh<TV, TS>(v);
-            case Activation.HardSigmoid:
-                return TS.Max(TS.Create(0), TS.Min(TS.Create(1), TS.MultiplyAdd(v, TS.Create(alpha), TS.Create(beta))));
-            case Activation.HardSwish:
-                return TS.Multiply(v, TS.Max(TS.Create(0), TS.Min(TS.Create(1), TS.MultiplyAdd(v, TS.Create(1f / 6), TS.Create(0.5f)))));
-            case Activation.Gelu:
-                return FastMath.Gelu<TV, TS>(v);
-            case Activation.GeluTanh:
-                return FastMath.GeluTanh<TV, TS>(v);
-            default:
-                throw new ArgumentOutOfRangeException(nameof(activation));
-        }
     }
 
     private static float* Scratch()

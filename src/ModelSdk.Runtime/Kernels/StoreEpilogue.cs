@@ -20,6 +20,7 @@ internal static class StoreEpilogue
             case Activation.None:
                 return v;
             case Activation.Relu:
+                // Max keeps NaN, as ONNX Runtime's Relu does.
                 return TS.Max(v, TS.Zero);
             case Activation.LeakyRelu:
                 return TS.Select(TS.GreaterThanOrEqual(v, TS.Zero), v, TS.Multiply(v, TS.Create(alpha)));
