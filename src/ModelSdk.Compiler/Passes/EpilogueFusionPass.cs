@@ -65,15 +65,10 @@ public sealed class EpilogueFusionPass : IGraphPass
             Value? columnBias = null;
             if (FoldedBias(fusion, producer, last) is ({ } add, { } bias))
             {
+                // A Conv takes it as its own bias input; a MatMul has none, so it travels in the epilogue.
                 group.Add(add);
-                inputs = [inputs[0], inputs[1], bias];
+                (inputs, columnBias) = Fusion.Is(producer, "Conv") ? ([inputs[0], inputs[1], bias], null) : (inputs, bias);
                 last = add.Outputs[0];
-            }
-            else if (FoldedColumnBias(fusion, producer, last) is ({ } columnAdd, { } columns))
-            {
-                group.Add(columnAdd);
-                columnBias = columns;
-                last = columnAdd.Outputs[0];
             }
 
             Value? residual = null;
@@ -111,12 +106,16 @@ public sealed class EpilogueFusionPass : IGraphPass
     }
 
     /// <summary>
-    /// For a Conv without bias whose output only an Add of a constant per output channel reads (shape <c>[M, 1…]</c>
-    /// or <c>[1, M, 1…]</c>), that Add and the constant as a bias vector.
+    /// The constant bias an Add after <paramref name="producer"/> applies, when only that Add reads its output:
+    /// one value per output channel after a Conv without bias (shape <c>[M, 1…]</c> or <c>[1, M, 1…]</c>), or
+    /// one per column after a MatMul by a matrix (shape <c>[N]</c> or <c>[1…, N]</c>): the Add, and the
+    /// constant as a vector.
     /// </summary>
     private static (Node Add, Value Bias)? FoldedBias(Fusion fusion, Node producer, Value output)
     {
-        if (!Fusion.Is(producer, "Conv") || (producer.Inputs.Count > 2 && producer.Inputs[2] is not null)
+        bool conv = Fusion.Is(producer, "Conv") && (producer.Inputs.Count < 3 || producer.Inputs[2] is null);
+        bool matMul = Fusion.Is(producer, "MatMul") && producer.Inputs[1] is { Shape.Length: >= 2 };
+        if (!(conv || matMul)
             || fusion.SoleReader(output) is not { } add || !Fusion.Is(add, "Add") || Fusion.Other(add, output) is not { Constant: { Type: ElementType.Float32 } c }
             || !Fusion.IsFloat(add.Outputs[0], output.KnownShape))
         {
@@ -124,44 +123,19 @@ public sealed class EpilogueFusionPass : IGraphPass
         }
 
         int[] shape = output.KnownShape, cs = c.Shape;
-        int channels = shape[1];
 
-        // Right-aligned broadcasting: the channel axis of the output is position rank - 1 - (rank - 2) from the end.
-        int axis = cs.Length - (shape.Length - 1);
-        bool perChannel = cs.Length <= shape.Length && axis >= 0 && cs[axis] == channels
+        // Right-aligned broadcasting: the constant's axis that lines up with the output's channel axis (1) or last axis.
+        int axis = conv ? cs.Length - (shape.Length - 1) : cs.Length - 1;
+        int length = conv ? shape[1] : shape[^1];
+        bool perAxis = cs.Length <= shape.Length && axis >= 0 && cs[axis] == length
             && cs.Select((d, i) => i == axis || d == 1).All(ok => ok);
-        if (!perChannel)
+        if (!perAxis)
         {
             return null;
         }
 
         var bias = new Value($"{add.Name}/bias");
-        bias.SetConstant(Tensor.FromFloats([channels], c.ToFloats()));
-        return (add, bias);
-    }
-
-    /// <summary>
-    /// For a MatMul whose output only an Add of a constant per column reads (shape <c>[N]</c> or <c>[1…, N]</c>, no
-    /// larger than the output's rank), that Add and the constant as a vector of N: the bias of a linear layer.
-    /// </summary>
-    private static (Node Add, Value Bias)? FoldedColumnBias(Fusion fusion, Node producer, Value output)
-    {
-        if (!Fusion.Is(producer, "MatMul") || producer.Inputs[1] is not { Shape.Length: >= 2 }
-            || fusion.SoleReader(output) is not { } add || !Fusion.Is(add, "Add") || Fusion.Other(add, output) is not { Constant: { Type: ElementType.Float32 } c }
-            || !Fusion.IsFloat(add.Outputs[0], output.KnownShape))
-        {
-            return null;
-        }
-
-        int[] shape = output.KnownShape, cs = c.Shape;
-        bool perColumn = cs.Length >= 1 && cs.Length <= shape.Length && cs[^1] == shape[^1] && cs[..^1].All(d => d == 1);
-        if (!perColumn)
-        {
-            return null;
-        }
-
-        var bias = new Value($"{add.Name}/bias");
-        bias.SetConstant(Tensor.FromFloats([shape[^1]], c.ToFloats()));
+        bias.SetConstant(Tensor.FromFloats([length], c.ToFloats()));
         return (add, bias);
     }
 
