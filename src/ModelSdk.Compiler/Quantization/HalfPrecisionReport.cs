@@ -97,29 +97,18 @@ public sealed record HalfPrecisionReport(QuantizeMode Mode, HalfPrecisionRewrite
             for (int r = 0; r + classes <= fx.Length; r += classes)
             {
                 rows++;
-                agreeing += ArgMax(fx.Slice(r, classes)) == ArgMax(nx.Slice(r, classes)) ? 1 : 0;
+                agreeing += QuantizationMath.ArgMax(fx.Slice(r, classes)) == QuantizationMath.ArgMax(nx.Slice(r, classes)) ? 1 : 0;
             }
 
             if (fx.Length == classes && sample.Label >= 0 && sample.Label == Math.Floor(sample.Label))
             {
                 labelled++;
-                correctFloat += ArgMax(fx) == sample.Label ? 1 : 0;
-                correctNarrowed += ArgMax(nx) == sample.Label ? 1 : 0;
+                correctFloat += QuantizationMath.ArgMax(fx) == sample.Label ? 1 : 0;
+                correctNarrowed += QuantizationMath.ArgMax(nx) == sample.Label ? 1 : 0;
             }
         }
 
         return new OutputAgreement(option, samples, maxAbs, norm > 0 ? Math.Sqrt(error / norm) : 0, agreeing, rows, labelled, correctFloat, correctNarrowed);
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            best = values[i] > values[best] ? i : best;
-        }
-
-        return best;
     }
 
     /// <summary>The section appended to the build report.</summary>

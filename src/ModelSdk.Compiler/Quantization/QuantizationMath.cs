@@ -69,4 +69,16 @@ public static class QuantizationMath
     private static double Finite(float v) => float.IsFinite(v) ? v : 0;
 
     private static float ValidScale(float scale) => scale > 0 && float.IsFinite(scale) ? scale : 1f;
+
+    /// <summary>The first index of the largest value, so ties resolve the same way in a float and a quantized model.</summary>
+    internal static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++)
+        {
+            best = values[i] > values[best] ? i : best;
+        }
+
+        return best;
+    }
 }

@@ -113,7 +113,7 @@ public sealed record QuantizationEvaluation(
                         for (int r = 0; width > 0 && r < f.Length / width; r++)
                         {
                             rows++;
-                            agreements += ArgMax(f.AsSpan(r * width, width)) == ArgMax(q.AsSpan(r * width, width)) ? 1 : 0;
+                            agreements += QuantizationMath.ArgMax(f.AsSpan(r * width, width)) == QuantizationMath.ArgMax(q.AsSpan(r * width, width)) ? 1 : 0;
                         }
                     }
                 }
@@ -230,22 +230,7 @@ public sealed record QuantizationEvaluation(
     }
 
     /// <summary>The predicted class of one sample: the arg max over the whole first output (NaN when it is not float).</summary>
-    private static double Predicted(float[]? output) => output is null || output.Length == 0 ? double.NaN : ArgMax(output);
-
-    /// <summary>The first index of the largest value, so ties resolve the same way in both models.</summary>
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int k = 1; k < values.Length; k++)
-        {
-            if (values[k] > values[best])
-            {
-                best = k;
-            }
-        }
-
-        return best;
-    }
+    private static double Predicted(float[]? output) => output is null || output.Length == 0 ? double.NaN : QuantizationMath.ArgMax(output);
 
     private static Dictionary<string, PlanTensor> ByName(CompiledPlan plan)
     {
