@@ -86,6 +86,20 @@ public sealed class QuantizationBuildTests(PackageFeed feed)
         Assert.True(m.Success, run);
         Assert.True(int.Parse(m.Groups[1].Value) >= 60, run);
         Assert.True(double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) < 0.25, run);
+
+        // The calibration data is an input of the build: unchanged, nothing recompiles; edited, the int8
+        // model (and only it) is calibrated again and gets new scales.
+        string unchanged = PackageFeed.Build(project).EnsureSuccess("Build with nothing changed").Output;
+        Assert.DoesNotContain("modelsdk: compiled", unchanged);
+        string planPath = Directory.GetFiles(Path.Combine(project, "obj"), "*.plan", SearchOption.AllDirectories).Single(p => Path.GetFileName(p).Contains("int8", StringComparison.OrdinalIgnoreCase));
+        string planBefore = File.ReadAllText(planPath);
+        string calib = Path.Combine(project, "Data", "calib.csv");
+        File.WriteAllLines(calib, File.ReadAllLines(calib).Select(row => string.Join(",", row.Split(',').Select(v => (3 * double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
+        string edited = PackageFeed.Build(project).EnsureSuccess("Build after editing the calibration data").Output;
+        Assert.Contains("modelsdk: compiled mlp_int8.onnx", edited);
+        Assert.DoesNotContain("modelsdk: compiled mlp.onnx", edited);
+        Assert.Matches(@"modelsdk: quantized mlp_int8\.onnx to int8 \(percentile\)", edited);
+        Assert.NotEqual(planBefore, File.ReadAllText(planPath));
     }
 
     [Fact]
