@@ -44,6 +44,7 @@ public static class MemoryPlanner
         ["Softmax"] = (["x"], "y"),
         ["Normalization"] = (["x"], "y"),
         ["ChannelAffine"] = (["x"], "y"),
+        ["ElementwiseChain"] = (["x", "b", "c"], "y"),
     };
 
     /// <summary>The (input, output) tensor ids of <paramref name="step"/> that its kernel may share, when it is one of those that can.</summary>

@@ -103,7 +103,7 @@ internal sealed class UnaryOperator : IOperator
     }
 
     /// <summary>The kernel function and its two parameters, from the node's attributes and ONNX's defaults.</summary>
-    private static (UnaryOp Op, float Alpha, float Beta) Function(InferenceContext ctx) => ctx.OpType switch
+    internal static (UnaryOp Op, float Alpha, float Beta) Function(InferenceContext ctx) => ctx.OpType switch
     {
         "LeakyRelu" => (UnaryOp.LeakyRelu, ctx.Float("alpha", 0.01f), 0),
         "HardSigmoid" => (UnaryOp.HardSigmoid, ctx.Float("alpha", 0.2f), ctx.Float("beta", 0.5f)),

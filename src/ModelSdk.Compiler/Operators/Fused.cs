@@ -101,3 +101,28 @@ internal sealed class FusedAttentionOperator : IOperator
 
     private static int[] Scaled(int[] strides, int factor) => strides.Select(s => s * factor).ToArray();
 }
+
+/// <summary>
+/// A chain of float32 elementwise steps fused by <see cref="Passes.ElementwiseChainFusionPass"/>. Inputs: the
+/// chain's input <c>x</c> and up to two tensors <c>b</c>, <c>c</c> of its shape that binary steps read; attributes
+/// <c>steps</c> (three integers per step) and <c>parameters</c> (two floats per step), as <see cref="ElementwiseChain"/>
+/// reads them. Lowered onto that kernel.
+/// </summary>
+[OnnxOperator("ElementwiseChain", Domain = FusedDomain.Name)]
+internal sealed class FusedElementwiseChainOperator : IOperator
+{
+    public void Infer(InferenceContext ctx) => throw FusedDomain.NotForModels(ctx);
+
+    public void Lower(LoweringContext ctx)
+    {
+        InferenceContext attributes = ctx.Attributes();
+        ctx.Emit(nameof(ElementwiseChain), [],
+            ctx.In("x", ctx.Input(0)),
+            ctx.InOrNone("b", ctx.OptionalInput(1)),
+            ctx.InOrNone("c", ctx.OptionalInput(2)),
+            ctx.Out("y", ctx.Output(0)),
+            PlanArg.IntList("steps", (attributes.Ints("steps") ?? []).Select(v => (int)v).ToArray()),
+            PlanArg.FloatList("parameters", attributes.Floats("parameters") ?? []),
+            ctx.Context());
+    }
+}

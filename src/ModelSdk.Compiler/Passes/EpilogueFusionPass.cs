@@ -184,7 +184,7 @@ public sealed class EpilogueFusionPass : IGraphPass
     /// Clip's bounds: attributes before opset 11 (absent ones are the float range), optional inputs since (absent ones
     /// do not clip), which must then be constants.
     /// </summary>
-    private static (float Min, float Max)? ClipBounds(Node clip, int opset)
+    internal static (float Min, float Max)? ClipBounds(Node clip, int opset)
     {
         float min = Float(clip, "min", opset < 11 ? float.MinValue : float.NegativeInfinity);
         float max = Float(clip, "max", opset < 11 ? float.MaxValue : float.PositiveInfinity);

@@ -19,24 +19,43 @@ public static class PassPipeline
         new GeluFusionPass(),
         new AttentionFusionPass(),
 
-        // Last: the fusions above produce some of the activations (GELU) it folds into a producer's store.
         new BatchNormalizationFoldingPass(),
+        .. Late(registry),
+    ];
+
+    /// <summary>
+    /// The passes that fold elementwise work into its neighbours: last, since the fusions above produce some of
+    /// the activations (GELU) they fold, and in this order, so an activation goes into a producer's store
+    /// before what remains is fused into chains.
+    /// </summary>
+    public static IReadOnlyList<IGraphPass> Late(OperatorRegistry registry) =>
+    [
         new EpilogueFusionPass(registry),
+        new ElementwiseChainFusionPass(),
     ];
 
     /// <summary>
     /// Runs every pass over <paramref name="graph"/>; without <paramref name="fuseEpilogues"/>, all but the
-    /// <see cref="EpilogueFusionPass"/>: the int8 rewrite needs each layer's activation as its own node (its
-    /// range becomes the layer's output range), and runs that pass itself once the graph is quantized.
+    /// <see cref="Late"/> ones: the int8 rewrite needs each layer's activation as its own node (its range
+    /// becomes the layer's output range), and runs them itself (<see cref="RunLate"/>) once the graph is quantized.
     /// </summary>
     public static void Run(Graph graph, OperatorRegistry registry, string? modelPath, bool fuseEpilogues = true)
     {
         foreach (IGraphPass pass in Create(registry, modelPath))
         {
-            if (fuseEpilogues || pass is not EpilogueFusionPass)
+            if (fuseEpilogues || pass is not (EpilogueFusionPass or ElementwiseChainFusionPass))
             {
                 pass.Run(graph);
             }
+        }
+    }
+
+    /// <summary>Runs the <see cref="Late"/> passes over <paramref name="graph"/>.</summary>
+    public static void RunLate(Graph graph, OperatorRegistry registry)
+    {
+        foreach (IGraphPass pass in Late(registry))
+        {
+            pass.Run(graph);
         }
     }
 }

@@ -107,7 +107,7 @@ public static class QuantizationStage
         new ShapeInferencePass(OperatorRegistry.Default, model).Run(graph);
         new QdqFusionPass(OperatorRegistry.Default, model).Run(graph);
         new DeadCodePass().Run(graph);
-        new EpilogueFusionPass(OperatorRegistry.Default).Run(graph); // the layers left float (excluded, unsupported) still fuse
+        PassPipeline.RunLate(graph, OperatorRegistry.Default); // the layers left float (excluded, unsupported) still fuse
         if (layers.Count == 0 && Calibrator.QuantizableNodes(graph, exclude).Any())
         {
             diagnostics.Add(new Diagnostic(DiagnosticCodes.NothingToQuantize, DiagnosticSeverity.Warning,

@@ -178,7 +178,7 @@ public static unsafe class Unary
     }
 
     /// <summary>One element in double precision: the definition every type but <c>float</c> uses.</summary>
-    private static double Scalar(UnaryOp op, double x, double alpha, double beta) => op switch
+    internal static double Scalar(UnaryOp op, double x, double alpha, double beta) => op switch
     {
         UnaryOp.Identity => x,
         UnaryOp.Relu => x < 0 ? 0 : x,

@@ -13,6 +13,10 @@ internal static class ElementwiseBindings
     [KernelBinding(nameof(Binary))]
     private static void RunBinary(StepContext s) => TypeDispatch.Numeric(s.TypeArg(0), s, default(BinaryStep));
 
+    [KernelBinding(nameof(ElementwiseChain))]
+    private static void RunElementwiseChain(StepContext s)
+        => ElementwiseChain.Run(s.In<float>("x"), s.In<float>("b"), s.In<float>("c"), s.Out<float>("y"), s.Ints("steps"), s.Floats("parameters"), s.KernelContext);
+
     [KernelBinding(nameof(Compare))]
     private static void RunCompare(StepContext s) => TypeDispatch.Numeric(s.TypeArg(0), s, default(CompareStep));
 

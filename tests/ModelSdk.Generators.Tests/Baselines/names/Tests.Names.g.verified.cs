@@ -70,7 +70,7 @@ namespace Tests
                 new global::ModelSdk.Runtime.TensorInfo("Run", "Run_2", global::ModelSdk.Runtime.TensorElementType.Float32, new int[] { 1, 4 }),
                 new global::ModelSdk.Runtime.TensorInfo("save_infer_model/scale_0.tmp_1", "SaveInferModelScale0Tmp1", global::ModelSdk.Runtime.TensorElementType.Float32, new int[] { 1, 4 }),
             },
-            0L, 0L, 0L, 64L);
+            0L, 0L, 0L, 0L);
 
         // Weights are read-only: every instance shares one copy, read from the assembly on first use.
         private static readonly global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob> s_weights = new global::System.Lazy<global::ModelSdk.Runtime.WeightsBlob>(() => global::ModelSdk.Runtime.WeightsBlob.Empty);
@@ -107,7 +107,7 @@ namespace Tests
             }
 
             _weights = s_weights.Value;
-            _arena = new global::ModelSdk.Runtime.Arena(64L);
+            _arena = new global::ModelSdk.Runtime.Arena(0L);
             _context = new global::ModelSdk.Runtime.KernelContext(threads);
         }
 
@@ -174,17 +174,11 @@ namespace Tests
                 var __t4 = output;
                 var __t2 = @class;
                 var __t3 = _1x;
-                var __t5 = _arena.Get<float>(0, 4);
-                var __t6 = run;
-                var __t7 = _arena.Get<float>(0, 4);
-                var __t8 = _arena.Get<float>(0, 4);
-                var __t9 = saveInferModelScale0Tmp1;
+                var __t5 = run;
+                var __t6 = saveInferModelScale0Tmp1;
                 global::ModelSdk.Runtime.Kernels.Binary.Run<float>(op: global::ModelSdk.Runtime.Kernels.BinaryOp.Sub, a: __t0, b: __t1, y: __t4, shape: [4], aStrides: [1], bStrides: [1]);
-                global::ModelSdk.Runtime.Kernels.Binary.Run<float>(op: global::ModelSdk.Runtime.Kernels.BinaryOp.Sub, a: __t2, b: __t3, y: __t5, shape: [4], aStrides: [1], bStrides: [1]);
-                global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Relu, x: __t5, y: __t6, alpha: 0f, beta: 0f, context: _context);
-                global::ModelSdk.Runtime.Kernels.Binary.Run<float>(op: global::ModelSdk.Runtime.Kernels.BinaryOp.Mul, a: __t0, b: __t2, y: __t7, shape: [4], aStrides: [1], bStrides: [1]);
-                global::ModelSdk.Runtime.Kernels.Binary.Run<float>(op: global::ModelSdk.Runtime.Kernels.BinaryOp.Add, a: __t7, b: __t3, y: __t8, shape: [4], aStrides: [1], bStrides: [1]);
-                global::ModelSdk.Runtime.Kernels.Unary.Run<float>(op: global::ModelSdk.Runtime.Kernels.UnaryOp.Relu, x: __t8, y: __t9, alpha: 0f, beta: 0f, context: _context);
+                global::ModelSdk.Runtime.Kernels.ElementwiseChain.Run(x: __t2, b: __t3, c: default, y: __t5, steps: [1, 1, 2, 0, 1, 0], parameters: [0f, 0f, 0f, 0f], context: _context);
+                global::ModelSdk.Runtime.Kernels.ElementwiseChain.Run(x: __t0, b: __t2, c: __t3, y: __t6, steps: [1, 2, 2, 1, 0, 3, 0, 1, 0], parameters: [0f, 0f, 0f, 0f, 0f, 0f], context: _context);
             }
             finally
             {
