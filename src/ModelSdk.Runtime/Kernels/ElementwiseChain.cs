@@ -145,39 +145,112 @@ public static unsafe class ElementwiseChain
         where TV : struct
         where TS : ISimd<TV>
     {
-        int i = 0;
-        TV constant = TS.Create(scalar);
-        for (; i + TS.Count <= n; i += TS.Count)
+        // One loop per operation, so the per-vector body has no branch; Add and Mul commute.
+        switch (op, reversed)
         {
-            TV u = TS.Load(ref a[i], 0), v = operand is null ? constant : TS.Load(ref operand[i], 0);
-            TS.Store(reversed ? Compute<TV, TS>(op, v, u) : Compute<TV, TS>(op, u, v), ref y[i], 0);
-        }
-
-        for (; i < n; i++)
-        {
-            float u = a[i], v = operand is null ? scalar : operand[i];
-            y[i] = reversed ? Compute(op, v, u) : Compute(op, u, v);
+            case (BinaryOp.Add, _):
+                Loop<TV, TS, AddF>(a, operand, scalar, y, n);
+                break;
+            case (BinaryOp.Mul, _):
+                Loop<TV, TS, MulF>(a, operand, scalar, y, n);
+                break;
+            case (BinaryOp.Sub, false):
+                Loop<TV, TS, SubF>(a, operand, scalar, y, n);
+                break;
+            case (BinaryOp.Sub, true):
+                Loop<TV, TS, ReversedSubF>(a, operand, scalar, y, n);
+                break;
+            case (BinaryOp.Div, false):
+                Loop<TV, TS, DivF>(a, operand, scalar, y, n);
+                break;
+            default:
+                Loop<TV, TS, ReversedDivF>(a, operand, scalar, y, n);
+                break;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Compute<TV, TS>(BinaryOp op, TV a, TV b)
+    private static void Loop<TV, TS, TF>(float* a, float* operand, float scalar, float* y, int n)
         where TV : struct
-        where TS : ISimd<TV> => op switch
-        {
-            BinaryOp.Add => TS.Add(a, b),
-            BinaryOp.Sub => TS.Subtract(a, b),
-            BinaryOp.Mul => TS.Multiply(a, b),
-            BinaryOp.Div => TS.Divide(a, b),
-            _ => throw new NotSupportedException($"ElementwiseChain has no binary step {op}."),
-        };
-
-    private static float Compute(BinaryOp op, float a, float b) => op switch
+        where TS : ISimd<TV>
+        where TF : struct, IChainFunction
     {
-        BinaryOp.Add => a + b,
-        BinaryOp.Sub => a - b,
-        BinaryOp.Mul => a * b,
-        BinaryOp.Div => a / b,
-        _ => throw new NotSupportedException($"ElementwiseChain has no binary step {op}."),
-    };
+        int i = 0;
+        if (operand is null)
+        {
+            TV b = TS.Create(scalar);
+            for (; i + TS.Count <= n; i += TS.Count)
+            {
+                TS.Store(TF.Apply<TV, TS>(TS.Load(ref a[i], 0), b), ref y[i], 0);
+            }
+
+            for (; i < n; i++)
+            {
+                y[i] = TF.Apply(a[i], scalar);
+            }
+
+            return;
+        }
+
+        for (; i + TS.Count <= n; i += TS.Count)
+        {
+            TS.Store(TF.Apply<TV, TS>(TS.Load(ref a[i], 0), TS.Load(ref operand[i], 0)), ref y[i], 0);
+        }
+
+        for (; i < n; i++)
+        {
+            y[i] = TF.Apply(a[i], operand[i]);
+        }
+    }
+
+    private interface IChainFunction
+    {
+        static abstract TV Apply<TV, TS>(TV a, TV b)
+            where TV : struct
+            where TS : ISimd<TV>;
+
+        static abstract float Apply(float a, float b);
+    }
+
+    private readonly struct AddF : IChainFunction
+    {
+        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Add(a, b);
+
+        public static float Apply(float a, float b) => a + b;
+    }
+
+    private readonly struct MulF : IChainFunction
+    {
+        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Multiply(a, b);
+
+        public static float Apply(float a, float b) => a * b;
+    }
+
+    private readonly struct SubF : IChainFunction
+    {
+        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Subtract(a, b);
+
+        public static float Apply(float a, float b) => a - b;
+    }
+
+    private readonly struct ReversedSubF : IChainFunction
+    {
+        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Subtract(b, a);
+
+        public static float Apply(float a, float b) => b - a;
+    }
+
+    private readonly struct DivF : IChainFunction
+    {
+        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Divide(a, b);
+
+        public static float Apply(float a, float b) => a / b;
+    }
+
+    private readonly struct ReversedDivF : IChainFunction
+    {
+        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Divide(b, a);
+
+        public static float Apply(float a, float b) => b / a;
+    }
 }
