@@ -10,18 +10,6 @@ using ModelSdk.Plan;
 
 namespace ModelSdk.Compiler.Quantization;
 
-/// <summary>How the narrowed model's outputs compare with the float model's over one data set.</summary>
-/// <param name="Option">Where the samples came from: <c>CalibrationData</c> or <c>ValidationData</c>.</param>
-/// <param name="Samples">Samples run.</param>
-/// <param name="MaxAbsError">Largest |float − narrowed| over every element of every float32 output (∞ when one side is NaN and the other is not).</param>
-/// <param name="RelativeL2">‖float − narrowed‖₂ / ‖float‖₂ over every float32 output element.</param>
-/// <param name="Top1Agreeing">Rows of the first float32 output whose arg max is the same in both models.</param>
-/// <param name="Top1Rows">Rows compared (rows of the last axis, over all samples); 0 when no float32 output has a last axis longer than 1.</param>
-/// <param name="Labelled">Samples with a label that accuracy counts (one row per sample; validation data only).</param>
-/// <param name="CorrectFloat">Of those, samples the float model classifies as labelled.</param>
-/// <param name="CorrectNarrowed">Of those, samples the narrowed model classifies as labelled.</param>
-public sealed record OutputAgreement(string Option, int Samples, double MaxAbsError, double RelativeL2, long Top1Agreeing, long Top1Rows, int Labelled, int CorrectFloat, int CorrectNarrowed);
-
 /// <summary>The fp16/bf16 section of the build report and the line of the build output.</summary>
 /// <param name="Mode">fp16 or bf16.</param>
 /// <param name="Rewrite">What was narrowed.</param>
@@ -64,51 +52,15 @@ public sealed record HalfPrecisionReport(QuantizeMode Mode, HalfPrecisionRewrite
 
     private static OutputAgreement Compare(string option, SampleDataSet data, PlanWithWeights reference, PlanWithWeights narrowed)
     {
-        CompiledPlan plan = reference.Plan;
-        var floatOutputs = Enumerable.Range(0, plan.Outputs.Count).Where(i => plan.Tensors[plan.Outputs[i].TensorId].Type == ElementType.Float32).ToList();
-        int top = floatOutputs.FirstOrDefault(i => plan.Tensors[plan.Outputs[i].TensorId].Shape is { Length: > 0 } s && s[^1] > 1, -1);
-        int classes = top < 0 ? 0 : plan.Tensors[plan.Outputs[top].TensorId].Shape[^1];
-        int samples = 0, labelled = 0, correctFloat = 0, correctNarrowed = 0;
-        long agreeing = 0, rows = 0;
-        double maxAbs = 0, error = 0, norm = 0;
+        var comparison = new OutputComparison(reference.Plan);
         foreach (DataSample sample in data.Read())
         {
-            samples++;
-            byte[][] a = Executor.Run(plan, reference.Weights, sample.Inputs, Runtime.KernelContext.SingleThreaded);
+            byte[][] a = Executor.Run(reference.Plan, reference.Weights, sample.Inputs, Runtime.KernelContext.SingleThreaded);
             byte[][] b = Executor.Run(narrowed.Plan, narrowed.Weights, sample.Inputs, Runtime.KernelContext.SingleThreaded);
-            foreach (int o in floatOutputs)
-            {
-                ReadOnlySpan<float> x = MemoryMarshal.Cast<byte, float>(a[o]), y = MemoryMarshal.Cast<byte, float>(b[o]);
-                for (int i = 0; i < x.Length; i++)
-                {
-                    double d = x[i] == y[i] || (float.IsNaN(x[i]) && float.IsNaN(y[i])) ? 0 : Math.Abs((double)x[i] - y[i]);
-                    maxAbs = double.IsNaN(d) ? double.PositiveInfinity : Math.Max(maxAbs, d);
-                    error += double.IsFinite(d) ? d * d : 0;
-                    norm += float.IsFinite(x[i]) ? (double)x[i] * x[i] : 0;
-                }
-            }
-
-            if (top < 0)
-            {
-                continue;
-            }
-
-            ReadOnlySpan<float> fx = MemoryMarshal.Cast<byte, float>(a[top]), nx = MemoryMarshal.Cast<byte, float>(b[top]);
-            for (int r = 0; r + classes <= fx.Length; r += classes)
-            {
-                rows++;
-                agreeing += QuantizationMath.ArgMax(fx.Slice(r, classes)) == QuantizationMath.ArgMax(nx.Slice(r, classes)) ? 1 : 0;
-            }
-
-            if (fx.Length == classes && sample.Label >= 0 && sample.Label == Math.Floor(sample.Label))
-            {
-                labelled++;
-                correctFloat += QuantizationMath.ArgMax(fx) == sample.Label ? 1 : 0;
-                correctNarrowed += QuantizationMath.ArgMax(nx) == sample.Label ? 1 : 0;
-            }
+            comparison.Add(o => MemoryMarshal.Cast<byte, float>(a[o]), o => MemoryMarshal.Cast<byte, float>(b[o]), sample.Label);
         }
 
-        return new OutputAgreement(option, samples, maxAbs, norm > 0 ? Math.Sqrt(error / norm) : 0, agreeing, rows, labelled, correctFloat, correctNarrowed);
+        return comparison.Result(option);
     }
 
     /// <summary>The section appended to the build report.</summary>
@@ -132,7 +84,7 @@ public sealed record HalfPrecisionReport(QuantizeMode Mode, HalfPrecisionRewrite
             sb.Append(Invariant, $"\n| data | samples | max abs output error | output relative L2 | top-1 agreement | accuracy float → {ModeName} |\n|---|---:|---:|---:|---:|---|\n");
             foreach (OutputAgreement a in Agreement)
             {
-                string accuracy = a.Labelled == 0 ? "–" : $"{Percent(a.CorrectFloat, a.Labelled)} → {Percent(a.CorrectNarrowed, a.Labelled)} ({a.Labelled} labelled)";
+                string accuracy = a.Labelled == 0 ? "–" : $"{Percent(a.CorrectFloat, a.Labelled)} → {Percent(a.CorrectOther, a.Labelled)} ({a.Labelled} labelled)";
                 sb.Append(Invariant, $"| {a.Option} | {a.Samples:N0} | {Number(a.MaxAbsError)} | {Number(a.RelativeL2)} | {Top1(a)} | {accuracy} |\n");
             }
         }
@@ -161,7 +113,7 @@ public sealed record HalfPrecisionReport(QuantizeMode Mode, HalfPrecisionRewrite
         string line = string.Create(Invariant, $"{weights}; max abs output error {Number(first.MaxAbsError)}, top-1 agreement {Top1(first)} over {first.Samples:N0} samples of {first.Option}");
         OutputAgreement? validation = Agreement.FirstOrDefault(a => a.Labelled > 0);
         return validation is null ? line
-            : line + string.Create(Invariant, $"; accuracy {Percent(validation.CorrectFloat, validation.Labelled)} float, {Percent(validation.CorrectNarrowed, validation.Labelled)} {ModeName}");
+            : line + string.Create(Invariant, $"; accuracy {Percent(validation.CorrectFloat, validation.Labelled)} float, {Percent(validation.CorrectOther, validation.Labelled)} {ModeName}");
     }
 
     private static string Top1(OutputAgreement a) => a.Top1Rows == 0 ? "–" : Percent(a.Top1Agreeing, a.Top1Rows);

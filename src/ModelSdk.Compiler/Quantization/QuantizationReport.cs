@@ -12,19 +12,6 @@ namespace ModelSdk.Compiler.Quantization;
 /// (10·log₁₀ Σf² / Σ(f − q)²); +∞ when the results are identical.</param>
 public sealed record LayerQuality(QuantizedLayer Layer, double Sqnr);
 
-/// <summary>Accuracy on labelled data.</summary>
-/// <param name="Samples">Samples.</param>
-/// <param name="FloatCorrect">Samples the float model classifies as labelled.</param>
-/// <param name="QuantizedCorrect">Samples the quantized model classifies as labelled.</param>
-public sealed record ValidationAccuracy(int Samples, int FloatCorrect, int QuantizedCorrect)
-{
-    /// <summary>Float accuracy in [0, 1].</summary>
-    public double Float => Samples == 0 ? 0 : (double)FloatCorrect / Samples;
-
-    /// <summary>Quantized accuracy in [0, 1].</summary>
-    public double Quantized => Samples == 0 ? 0 : (double)QuantizedCorrect / Samples;
-}
-
 /// <summary>What int8 quantization cost, measured by running the float and the quantized plan through the executor.</summary>
 /// <param name="Method">The calibration method.</param>
 /// <param name="Layers">Per quantized layer, in graph order.</param>
@@ -32,11 +19,8 @@ public sealed record ValidationAccuracy(int Samples, int FloatCorrect, int Quant
 /// <param name="QuantizedWeightBytes">Bytes of the constants the quantized graph's nodes read (int8 weights, int32 biases, scales, zero points).</param>
 /// <param name="FloatPayloadBytes">The float weights payload, constants 64-byte aligned.</param>
 /// <param name="QuantizedPayloadBytes">The quantized weights payload, constants 64-byte aligned.</param>
-/// <param name="Samples">Calibration samples compared.</param>
-/// <param name="Top1Rows">Rows of the first output compared for top-1 (one per sample and batch row).</param>
-/// <param name="Top1Agreements">Rows whose arg max over the last axis is the same in both models.</param>
-/// <param name="MaxAbsoluteError">Largest |float − quantized| over every output element and sample.</param>
-/// <param name="Validation">Accuracy on ValidationData, when given.</param>
+/// <param name="Calibration">The outputs of both models over the calibration set.</param>
+/// <param name="Validation">The outputs and accuracy of both models over ValidationData, when given.</param>
 public sealed record QuantizationEvaluation(
     CalibrationMethod Method,
     IReadOnlyList<LayerQuality> Layers,
@@ -44,17 +28,11 @@ public sealed record QuantizationEvaluation(
     long QuantizedWeightBytes,
     long FloatPayloadBytes,
     long QuantizedPayloadBytes,
-    int Samples,
-    int Top1Rows,
-    int Top1Agreements,
-    double MaxAbsoluteError,
-    ValidationAccuracy? Validation)
+    OutputAgreement Calibration,
+    OutputAgreement? Validation)
 {
     /// <summary>Quantized over float constant bytes.</summary>
     public double WeightRatio => FloatWeightBytes == 0 ? 1 : (double)QuantizedWeightBytes / FloatWeightBytes;
-
-    /// <summary>Top-1 agreement in [0, 1].</summary>
-    public double Top1Agreement => Top1Rows == 0 ? 1 : (double)Top1Agreements / Top1Rows;
 
     /// <summary>
     /// Runs <paramref name="floatPlan"/> and <paramref name="quantizedPlan"/> (both built without arena reuse,
@@ -69,11 +47,9 @@ public sealed record QuantizationEvaluation(
         Dictionary<string, PlanTensor> floatTensors = ByName(floatPlan.Plan), quantizedTensors = ByName(quantizedPlan.Plan);
         var signal = new double[layers.Count];
         var noise = new double[layers.Count];
-        int samples = 0, rows = 0, agreements = 0;
-        double maxError = 0;
+        var outputs = new OutputComparison(floatPlan.Plan);
         foreach (DataSample sample in calibration.Read())
         {
-            samples++;
             fr.Run(sample);
             qr.Run(sample);
             for (int i = 0; i < layers.Count; i++)
@@ -98,47 +74,26 @@ public sealed record QuantizationEvaluation(
                 }
             }
 
-            for (int o = 0; o < floatPlan.Plan.Outputs.Count; o++)
-            {
-                if (Output(fr, floatPlan.Plan, o) is { } f && Output(qr, quantizedPlan.Plan, o) is { } q)
-                {
-                    for (int k = 0; k < f.Length; k++)
-                    {
-                        maxError = Math.Max(maxError, Math.Abs((double)f[k] - q[k]));
-                    }
-
-                    if (o == 0)
-                    {
-                        int width = LastAxis(floatPlan.Plan, 0);
-                        for (int r = 0; width > 0 && r < f.Length / width; r++)
-                        {
-                            rows++;
-                            agreements += QuantizationMath.ArgMax(f.AsSpan(r * width, width)) == QuantizationMath.ArgMax(q.AsSpan(r * width, width)) ? 1 : 0;
-                        }
-                    }
-                }
-            }
+            outputs.Add(o => Output(fr, floatPlan.Plan, o), o => Output(qr, quantizedPlan.Plan, o), double.NaN);
         }
 
-        ValidationAccuracy? accuracy = null;
+        OutputAgreement? validated = null;
         if (validation is not null)
         {
-            int total = 0, floatCorrect = 0, quantizedCorrect = 0;
+            var labelled = new OutputComparison(floatPlan.Plan);
             foreach (DataSample sample in validation.Read())
             {
                 fr.Run(sample);
                 qr.Run(sample);
-                total++;
-                floatCorrect += Predicted(Output(fr, floatPlan.Plan, 0)) == sample.Label ? 1 : 0;
-                quantizedCorrect += Predicted(Output(qr, quantizedPlan.Plan, 0)) == sample.Label ? 1 : 0;
+                labelled.Add(o => Output(fr, floatPlan.Plan, o), o => Output(qr, quantizedPlan.Plan, o), sample.Label);
             }
 
-            accuracy = new ValidationAccuracy(total, floatCorrect, quantizedCorrect);
+            validated = labelled.Result("ValidationData");
         }
 
         var quality = layers.Select((l, i) => new LayerQuality(l, noise[i] == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal[i] / noise[i]))).ToList();
         return new QuantizationEvaluation(method, quality, floatWeightBytes, quantizedWeightBytes,
-            floatPlan.Weights.Length, quantizedPlan.Weights.Length, samples, rows, agreements, maxError, accuracy);
+            floatPlan.Weights.Length, quantizedPlan.Weights.Length, outputs.Result("CalibrationData"), validated);
     }
 
     /// <summary>The markdown section appended to the build report.</summary>
@@ -147,12 +102,13 @@ public sealed record QuantizationEvaluation(
         var sb = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
         sb.Append("\n## Quantization: int8\n\n");
-        sb.Append(c, $"- Calibration: `{Name(Method)}` over {Samples:N0} samples. Activations: uint8 asymmetric per tensor; weights: int8 symmetric per output channel ([−127, 127]); biases: int32.\n");
+        OutputAgreement a = Calibration;
+        sb.Append(c, $"- Calibration: `{Name(Method)}` over {a.Samples:N0} samples. Activations: uint8 asymmetric per tensor; weights: int8 symmetric per output channel ([−127, 127]); biases: int32.\n");
         sb.Append(c, $"- Weights: {FloatWeightBytes:N0} → {QuantizedWeightBytes:N0} bytes of constants read by the operators ({WeightRatio:0.###}×); the weights payload (kernel-packed, 64-byte aligned): {FloatPayloadBytes:N0} → {QuantizedPayloadBytes:N0} bytes.\n");
-        sb.Append(c, $"- Against the float model over the calibration set: top-1 agreement {Top1Agreement * 100:0.##}% ({Top1Agreements:N0}/{Top1Rows:N0}), max |output difference| {MaxAbsoluteError:G4}.\n");
+        sb.Append(c, $"- Against the float model over the calibration set: top-1 agreement {a.Top1Agreement * 100:0.##}% ({a.Top1Agreeing:N0}/{a.Top1Rows:N0}), max |output difference| {a.MaxAbsError:G4}, output relative L2 {a.RelativeL2:G3}.\n");
         if (Validation is { } v)
         {
-            sb.Append(c, $"- Validation ({v.Samples:N0} labelled samples): accuracy float {v.Float * 100:0.##}% → int8 {v.Quantized * 100:0.##}% ({(v.Quantized - v.Float) * 100:+0.##;−0.##;0} points).\n");
+            sb.Append(c, $"- Validation ({v.Labelled:N0} labelled samples): accuracy float {v.FloatAccuracy * 100:0.##}% → int8 {v.OtherAccuracy * 100:0.##}% ({(v.OtherAccuracy - v.FloatAccuracy) * 100:+0.##;−0.##;0} points).\n");
         }
 
         if (exclusions.Length > 0)
@@ -181,10 +137,10 @@ public sealed record QuantizationEvaluation(
     {
         var c = CultureInfo.InvariantCulture;
         string text = string.Create(c,
-            $"modelsdk: quantized {model} to int8 ({Name(Method)}): {Layers.Count} layers, weights {FloatWeightBytes:N0} → {QuantizedWeightBytes:N0} bytes ({WeightRatio:0.###}×), top-1 agreement {Top1Agreement * 100:0.##}% and max |output difference| {MaxAbsoluteError:G3} over {Samples:N0} calibration samples");
+            $"modelsdk: quantized {model} to int8 ({Name(Method)}): {Layers.Count} layers, weights {FloatWeightBytes:N0} → {QuantizedWeightBytes:N0} bytes ({WeightRatio:0.###}×), top-1 agreement {Calibration.Top1Agreement * 100:0.##}% and max |output difference| {Calibration.MaxAbsError:G3} over {Calibration.Samples:N0} calibration samples");
         if (Validation is { } v)
         {
-            text += string.Create(c, $", validation accuracy {v.Float * 100:0.##}% → {v.Quantized * 100:0.##}%");
+            text += string.Create(c, $", validation accuracy {v.FloatAccuracy * 100:0.##}% → {v.OtherAccuracy * 100:0.##}%");
         }
 
         return text;
@@ -217,20 +173,11 @@ public sealed record QuantizationEvaluation(
         return result;
     }
 
-    private static float[]? Output(Calibrator.SampleRunner runner, CompiledPlan plan, int index)
+    private static ReadOnlySpan<float> Output(Calibrator.SampleRunner runner, CompiledPlan plan, int index)
     {
         PlanTensor t = plan.Tensors[plan.Outputs[index].TensorId];
-        return t.Type == ElementType.Float32 && runner.TryValues(t, out ReadOnlySpan<float> values) ? values.ToArray() : null;
+        return t.Type == ElementType.Float32 && runner.TryValues(t, out ReadOnlySpan<float> values) ? values : default;
     }
-
-    private static int LastAxis(CompiledPlan plan, int output)
-    {
-        PlanTensor t = plan.Tensors[plan.Outputs[output].TensorId];
-        return t.Shape.Length == 0 ? 1 : t.Shape[^1];
-    }
-
-    /// <summary>The predicted class of one sample: the arg max over the whole first output (NaN when it is not float).</summary>
-    private static double Predicted(float[]? output) => output is null || output.Length == 0 ? double.NaN : QuantizationMath.ArgMax(output);
 
     private static Dictionary<string, PlanTensor> ByName(CompiledPlan plan)
     {

@@ -171,9 +171,11 @@ public sealed class Int8RewriteTests : IDisposable
         CompileResult q = Compile(model, calib, validation: validation);
 
         QuantizationEvaluation e = q.Quantization!;
-        Assert.Equal(32, e.Validation!.Samples);
-        Assert.Equal(32, e.Validation.FloatCorrect); // labelled with the float model's own answers
-        Assert.Equal(e.Top1Agreements, e.Validation.QuantizedCorrect); // same samples, so the same count
+        Assert.Equal(32, e.Validation!.Labelled);
+        Assert.Equal(32, e.Validation.CorrectFloat); // labelled with the float model's own answers
+        Assert.Equal(e.Calibration.Top1Agreeing, e.Validation.CorrectOther); // same samples, so the same count
+        Assert.Equal(e.Calibration.Top1Agreeing, e.Validation.Top1Agreeing);
+        Assert.InRange(e.Calibration.RelativeL2, 1e-6, 0.05);
         Assert.Equal((16 * 12 + 12 + 12 * 8) * 4, e.FloatWeightBytes);
         Assert.True(e.WeightRatio < 0.4, $"{e.WeightRatio}");
         string report = q.Report!;
@@ -181,8 +183,8 @@ public sealed class Int8RewriteTests : IDisposable
         Assert.Contains("| `Gemm_0` | Gemm |", report);
         Assert.Contains("(Relu folded)", report);
         Assert.Contains("| `MatMul_2` | MatMul |", report);
-        Assert.Contains($"- Validation (32 labelled samples): accuracy float 100% → int8 {e.Validation.Quantized * 100:0.##}%", report);
-        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"top-1 agreement {e.Top1Agreement * 100:0.##}% ({e.Top1Agreements}/32)"), report);
+        Assert.Contains($"- Validation (32 labelled samples): accuracy float 100% → int8 {e.Validation.OtherAccuracy * 100:0.##}%", report);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"top-1 agreement {e.Calibration.Top1Agreement * 100:0.##}% ({e.Calibration.Top1Agreeing}/32)"), report);
         Assert.StartsWith("modelsdk: quantized model.onnx to int8 (minmax): 2 layers, weights 1,200 → ", q.QuantizationSummary);
         Assert.Contains("validation accuracy 100% → ", q.QuantizationSummary);
     }
@@ -198,10 +200,10 @@ public sealed class Int8RewriteTests : IDisposable
                 method: method, validation: Path.Combine(digits, "Data", "digits-test.csv"));
             QuantizationEvaluation e = q.Quantization!;
             Assert.True(e.WeightRatio <= 0.27, $"{method}: weights {e.FloatWeightBytes} → {e.QuantizedWeightBytes}");
-            Assert.Equal(450, e.Validation!.Samples);
-            Assert.Equal(444, e.Validation.FloatCorrect); // the float model's published accuracy
-            Assert.True(e.Validation.Float - e.Validation.Quantized <= 0.005, $"{method}: {e.Validation}");
-            accuracy[method] = e.Validation.Quantized;
+            Assert.Equal(450, e.Validation!.Labelled);
+            Assert.Equal(444, e.Validation.CorrectFloat); // the float model's published accuracy
+            Assert.True(e.Validation.FloatAccuracy - e.Validation.OtherAccuracy <= 0.005, $"{method}: {e.Validation}");
+            accuracy[method] = e.Validation.OtherAccuracy;
         }
 
         Assert.True(accuracy[CalibrationMethod.MinMax] - accuracy[CalibrationMethod.Percentile] <= 0.002);
