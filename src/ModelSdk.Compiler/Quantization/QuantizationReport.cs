@@ -123,7 +123,7 @@ public sealed record QuantizationEvaluation(
             QuantizedLayer l = q.Layer;
             string output = l.Output is { } o ? $"{o.Scale:G6} / {o.ZeroPoint}" + (l.FoldedRelu is null ? "" : " (Relu folded)") : "float32";
             string sqnr = double.IsPositiveInfinity(q.Sqnr) ? "∞" : q.Sqnr.ToString("0.0", c);
-            sb.Append(c, $"| `{Escape(l.Node)}` | {l.OpType} | {l.WeightScaleMin:G4} … {l.WeightScaleMax:G4} ({l.Channels}) | {l.Input.Scale:G6} / {l.Input.ZeroPoint} | {output} | {sqnr} |\n");
+            sb.Append(c, $"| `{Reports.MarkdownReport.Escape(l.Node)}` | {l.OpType} | {l.WeightScaleMin:G4} … {l.WeightScaleMax:G4} ({l.Channels}) | {l.Input.Scale:G6} / {l.Input.ZeroPoint} | {output} | {sqnr} |\n");
         }
 
         return sb.ToString();
@@ -147,8 +147,6 @@ public sealed record QuantizationEvaluation(
     }
 
     private static string Name(CalibrationMethod method) => method.ToString().ToLowerInvariant();
-
-    private static string Escape(string text) => text.Replace("|", "\\|").Replace("`", "'");
 
     /// <summary>The dequantized result of a layer in the quantized plan: its uint8 output, or its float output.</summary>
     private static float[]? Result(Calibrator.SampleRunner runner, Dictionary<string, PlanTensor> tensors, QuantizedLayer layer)
