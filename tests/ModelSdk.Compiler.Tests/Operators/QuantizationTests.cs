@@ -409,6 +409,110 @@ public class QuantizationTests
     }
 
     [Fact]
+    public unsafe void Packed_integer_gemm_paths_agree_with_the_definition()
+    {
+        var rng = new Random(12);
+        using var context = new ModelSdk.Runtime.KernelContext(2);
+        var paths = new List<IntegerGemmPath> { IntegerGemmPath.Portable };
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+        {
+            paths.Add(IntegerGemmPath.AvxVnni);
+        }
+
+        if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+        {
+            paths.Add(IntegerGemmPath.Avx512);
+        }
+
+        // Odd sizes, ragged quads, partial panels and tiles, row chunks, and products large enough to split over the workers.
+        foreach ((int m, int n, int k) in new[] { (1, 1, 1), (5, 17, 3), (7, 40, 9), (6, 16, 4), (13, 7, 600), (1, 75, 257), (97, 33, 130), (200, 70, 64), (31, 300, 101) })
+        {
+            foreach (bool aSigned in new[] { false, true })
+            {
+                foreach (bool bSigned in new[] { false, true })
+                {
+                    var a = new byte[m * k];
+                    var b = new byte[k * n];
+                    rng.NextBytes(a);
+                    rng.NextBytes(b);
+                    byte aZero = (byte)rng.Next(256);
+                    byte bZero = bSigned ? (byte)0 : (byte)128;
+                    int[] bias = [.. Enumerable.Range(0, n).Select(_ => rng.Next(-5000, 5000))];
+                    float[] scale = [.. Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 0.01))];
+                    byte yZero = (byte)rng.Next(256);
+                    var sums = new int[m * n];
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int j = 0; j < n; j++)
+                        {
+                            int sum = bias[j];
+                            for (int p = 0; p < k; p++)
+                            {
+                                sum += (Value(a[i * k + p], aSigned) - Value(aZero, aSigned)) * (Value(b[p * n + j], bSigned) - Value(bZero, bSigned));
+                            }
+
+                            sums[i * n + j] = sum;
+                        }
+                    }
+
+                    var packed = new sbyte[PackedIntegerGemm.PackedLength(k, n)];
+                    var columnSums = new int[n];
+                    Assert.True(PackedIntegerGemm.Pack(b, bSigned, [bZero], k, n, packed, columnSums));
+                    int shiftedZero = aSigned ? (sbyte)aZero + 128 : aZero;
+                    int[] terms = [.. Enumerable.Range(0, n).Select(j => bias[j] - (shiftedZero * columnSums[j]))];
+                    var scratch = new byte[PackedIntegerGemm.ScratchLength(m, k)];
+                    foreach (IntegerGemmPath path in paths)
+                    {
+                        string what = $"{path} m={m} n={n} k={k} aSigned={aSigned} bSigned={bSigned}";
+                        PackedIntegerGemm.Forced = path;
+                        try
+                        {
+                            var y = new int[m * n];
+                            Run<int>(y, null, 0);
+                            Assert.True(sums.SequenceEqual(y), "int32 " + what);
+
+                            var f = new float[m * n];
+                            Run<float>(f, scale, 0);
+                            Assert.True(sums.Select((v, i) => v * scale[i % n]).SequenceEqual(f), "float32 " + what);
+
+                            var q = new byte[m * n];
+                            Run<byte>(q, scale, yZero);
+                            Assert.True(sums.Select((v, i) => (byte)((int)MathF.Round(Math.Clamp(v * scale[i % n], -yZero, 255 - yZero)) + yZero)).SequenceEqual(q), "uint8 " + what);
+
+                            var t = new int[m * n];
+                            fixed (int* pt = t)
+                            {
+                                PackedIntegerGemm.Multiply(a, aSigned, packed, terms, [], 0, pt, PackedOutput.Int32, transposed: true, scratch, m, n, k, context);
+                            }
+
+                            Assert.True(Enumerable.Range(0, m * n).All(i => t[(i % n * m) + (i / n)] == sums[i]), "transposed " + what);
+                        }
+                        finally
+                        {
+                            PackedIntegerGemm.Forced = IntegerGemmPath.Auto;
+                        }
+                    }
+
+                    void Run<TY>(TY[] y, float[]? s, byte zero)
+                        where TY : unmanaged
+                    {
+                        if (aSigned)
+                        {
+                            QuantizedMatMul.Run<sbyte, TY>(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(a), packed, terms, s, zero == 0 ? [] : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, TY>(new byte[] { zero }), y, scratch, m, n, k, context);
+                        }
+                        else
+                        {
+                            QuantizedMatMul.Run<byte, TY>(a, packed, terms, s, zero == 0 ? [] : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, TY>(new byte[] { zero }), y, scratch, m, n, k, context);
+                        }
+                    }
+                }
+            }
+        }
+
+        static int Value(byte raw, bool signed) => signed ? (sbyte)raw : raw;
+    }
+
+    [Fact]
     public void QLinearMatMul_with_per_row_scales_is_unsupported()
     {
         var b = new OnnxModelBuilder(10);

@@ -118,9 +118,11 @@ public class QdqFusionPassTests
         byte[] model = QdqModel("Gemm", [3, 50], [10, 50], perChannel: true, bias, channelAxis: 0, attributes: [("transB", 1)]);
 
         string text = GraphText(model);
-        Assert.DoesNotContain("Gemm(", text);
+        Assert.DoesNotContain("\nGemm(", text);
         Assert.DoesNotContain("DequantizeLinear(quantizelinear_0_0", text);
-        Assert.Contains(bias ? "MatMulInteger(quantizelinear_0_0, =Gemm_" : "QLinearMatMul(quantizelinear_0_0, =xs, =xz, =Gemm_", text);
+
+        // With a bias: one fused node (product, bias and requantization in the kernel's store).
+        Assert.Contains(bias ? "QGemm(quantizelinear_0_0, =Gemm_" : "QLinearMatMul(quantizelinear_0_0, =xs, =xz, =Gemm_", text);
         AssertWithinOneStep(model, [("x", TensorAssert.Random([3, 50], 1, -2.5f, 2.5f))]);
     }
 

@@ -38,6 +38,51 @@ internal static class QuantizationBindings
     [KernelBinding(nameof(ConvInteger))]
     private static void RunConvInteger(StepContext s) => ByBytes(s, new Convolution());
 
+    [KernelBinding(nameof(QuantizedMatMul))]
+    private static void RunQuantizedMatMul(StepContext s)
+    {
+        switch (s.TypeArg(0))
+        {
+            case ElementType.UInt8:
+                ByResult<byte>(s);
+                break;
+            case ElementType.Int8:
+                ByResult<sbyte>(s);
+                break;
+            default:
+                throw TypeDispatch.Unsupported(s);
+        }
+
+        static void ByResult<TA>(StepContext s)
+            where TA : unmanaged
+        {
+            switch (s.TypeArg(1))
+            {
+                case ElementType.Int32:
+                    Packed<TA, int>(s);
+                    break;
+                case ElementType.Float32:
+                    Packed<TA, float>(s);
+                    break;
+                case ElementType.UInt8:
+                    Packed<TA, byte>(s);
+                    break;
+                case ElementType.Int8:
+                    Packed<TA, sbyte>(s);
+                    break;
+                default:
+                    throw TypeDispatch.Unsupported(s);
+            }
+        }
+
+        static void Packed<TA, TY>(StepContext s)
+            where TA : unmanaged
+            where TY : unmanaged
+            => QuantizedMatMul.Run(
+                s.In<TA>("a"), s.In<sbyte>("b"), s.In<int>("terms"), s.In<float>("scale"), s.In<TY>("yZeroPoint"), s.Out<TY>("y"), s.Out<byte>("scratch"),
+                s.Int("m"), s.Int("n"), s.Int("k"), s.KernelContext);
+    }
+
     /// <summary>Instantiates a step over the two 8-bit operand types of its first two type arguments.</summary>
     private static void ByBytes<TStep>(StepContext s, TStep step)
         where TStep : struct, IBytePairStep
