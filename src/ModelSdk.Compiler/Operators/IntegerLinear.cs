@@ -146,6 +146,11 @@ internal sealed class QLinearConvOperator : IOperator
     public void Lower(LoweringContext ctx)
     {
         Value y = ctx.Output(0);
+        if (TryEmitPacked(ctx, y))
+        {
+            return;
+        }
+
         Value accumulators = ctx.Temporary(ElementType.Int32, y.KnownShape, "accumulators");
         IntegerLinear.EmitConv(ctx, ctx.Input(0), ctx.Input(3), ctx.Input(2), ctx.Input(5), accumulators);
         int[] shape = y.KnownShape;
@@ -154,6 +159,67 @@ internal sealed class QLinearConvOperator : IOperator
     }
 
     public long CountMacs(Node node) => IntegerLinear.ConvMacs(node, 3);
+
+    /// <summary>
+    /// A 2-d convolution without groups by constant weights whose zero point is 0 once shifted, with constant
+    /// parameters: one <see cref="QuantizedConv"/> call (unfolded input × weights packed now, bias and
+    /// requantization in the store).
+    /// </summary>
+    private static bool TryEmitPacked(LoweringContext ctx, Value y)
+    {
+        Value x = ctx.Input(0), w = ctx.Input(3), xZero = ctx.Input(2), wZero = ctx.Input(5);
+        InferenceContext attributes = ctx.Attributes();
+        int[] xs = x.KnownShape, ws = w.KnownShape;
+        if (xs.Length != 4 || attributes.Int("group", 1) != 1 || w.Constant is null || xZero.Constant is null || wZero.Constant is null
+            || ctx.Input(1).Constant is not { } sx || ctx.Input(4).Constant is not { } sw || ctx.Input(6).Constant is not { } sy
+            || (ctx.OptionalInput(8) is { } b && b.Constant is null))
+        {
+            return false;
+        }
+
+        WindowGeometry window = WindowGeometry.Resolve(attributes, xs[2..], ws[2..], ceilMode: false);
+        int outChannels = ws[0], depth = xs[1] * window.Taps, pixels = Shapes.ElementCount(window.Output);
+
+        // The weights [outChannels, depth] as the right operand [depth, outChannels].
+        ReadOnlySpan<byte> source = w.Constant.Bytes;
+        var transposed = new byte[source.Length];
+        for (int o = 0; o < outChannels; o++)
+        {
+            for (int p = 0; p < depth; p++)
+            {
+                transposed[(p * outChannels) + o] = source[(o * depth) + p];
+            }
+        }
+
+        int[] bias = ctx.OptionalInput(8) is { Constant: { } bc } ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(bc.Bytes).ToArray() : [];
+        if (IntegerLinear.PackWeights(transposed, w.Type, wZero, x.Type, xZero, bias, depth, outChannels) is not var (packed, terms)
+            || PackedIntegerGemm.ScratchLength(pixels, depth) > int.MaxValue / 2)
+        {
+            return false;
+        }
+
+        // The multiplier as Requantize computes it (x · w / y in single precision), so both paths agree exactly.
+        float xScale = sx.ToFloats()[0], yScale = sy.ToFloats()[0];
+        float[] multiplier = sw.ToFloats().Select(s => xScale * s / yScale).ToArray();
+        ctx.Emit(nameof(QuantizedConv), [x.Type, y.Type],
+        [
+            ctx.In("x", x),
+            ctx.In("w", ctx.Constant(new Tensor(ElementType.Int8, [packed.Length], packed), "wPacked")),
+            ctx.In("terms", ctx.Constant(Tensor.From<int>(ElementType.Int32, [outChannels], terms), "terms")),
+            ctx.In("scale", ctx.Constant(Tensor.FromFloats([multiplier.Length], multiplier), "scale")),
+            ctx.In("xZeroPoint", xZero),
+            ctx.In("yZeroPoint", ctx.Input(7)),
+            ctx.Out("y", y),
+            ctx.Out("col", ctx.Temporary(x.Type, [pixels * depth], "unfolded")),
+            ctx.Out("scratch", ctx.Temporary(ElementType.UInt8, [(int)Math.Max(1, PackedIntegerGemm.ScratchLength(pixels, depth))], "scratch")),
+            PlanArg.Int("batch", xs[0]),
+            PlanArg.Int("channels", xs[1]),
+            PlanArg.Int("outChannels", outChannels),
+            .. window.KernelArgs(),
+            ctx.Context(),
+        ]);
+        return true;
+    }
 }
 
 /// <summary>
@@ -182,6 +248,36 @@ internal sealed class FusedQGemmOperator : IOperator
     }
 
     public long CountMacs(Node node) => (long)node.Outputs[0].ElementCount * node.Inputs[1]!.KnownShape[0];
+}
+
+/// <summary>
+/// MaxPool on an int8/uint8 tensor, fused by <see cref="Passes.QdqFusionPass"/> from DequantizeLinear →
+/// MaxPool → QuantizeLinear with the same per-tensor parameters at both ends (the maximum commutes with
+/// dequantization). MaxPool's attributes; 2-d, without the indices output. Lowered onto <see cref="QuantizedMaxPool"/>.
+/// </summary>
+[OnnxOperator("QMaxPool", Domain = FusedDomain.Name)]
+internal sealed class FusedQMaxPoolOperator : IOperator
+{
+    public void Infer(InferenceContext ctx) => throw FusedDomain.NotForModels(ctx);
+
+    public void Lower(LoweringContext ctx)
+    {
+        Value x = ctx.Input(0), y = ctx.Output(0);
+        InferenceContext attributes = ctx.Attributes();
+        int[] xs = x.KnownShape;
+        int[] kernel = WindowGeometry.KernelAttribute(attributes, xs.Length - 2)!;
+        WindowGeometry window = WindowGeometry.Resolve(attributes, xs[2..], kernel, ceilMode: attributes.Int("ceil_mode", 0) != 0);
+        ctx.Emit(nameof(QuantizedMaxPool), [x.Type],
+        [
+            ctx.In("x", x),
+            ctx.Out("y", y),
+            PlanArg.Int("planes", xs[0] * xs[1]),
+            .. window.KernelArgs(),
+        ]);
+    }
+
+    public long CountMacs(Node node)
+        => node.Outputs[0].ElementCount * (node.Attributes.TryGetValue("kernel_shape", out Ir.Attribute? k) ? k.Ints.Aggregate(1L, (p, d) => p * d) : 1);
 }
 
 /// <summary>Validation and lowering shared by the integer matrix products and convolutions.</summary>
@@ -250,6 +346,34 @@ internal static class IntegerLinear
             throw ctx.Error(DiagnosticCodes.UnsupportedAttribute,
                 $"the {role} '{v.Name}' of {ctx.OpType} has shape {Shapes.Format(s)}; ModelSdk supports {expected}.", v.Name);
         }
+    }
+
+    /// <summary>
+    /// Packs constant weights <paramref name="b"/> (<c>[k, n]</c> bytes) for <see cref="PackedIntegerGemm"/> and folds
+    /// the bias and the left zero point's correction into per-column terms; null when the weights' zero point is
+    /// not 0 once shifted to signed.
+    /// </summary>
+    public static (byte[] Packed, int[] Terms)? PackWeights(
+        ReadOnlySpan<byte> b, ElementType bType, Value? bZero, ElementType aType, Value? aZero, ReadOnlySpan<int> bias, int k, int n)
+    {
+        var packed = new byte[PackedIntegerGemm.PackedLength(k, n)];
+        var sums = new int[n];
+        if (!PackedIntegerGemm.Pack(b, bType == ElementType.Int8, bZero is null ? [] : bZero.Constant!.Bytes, k, n, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(packed.AsSpan()), sums))
+        {
+            return null;
+        }
+
+        // The left operand is read unsigned (int8 shifted by +128), so is its zero point.
+        bool aSigned = aType == ElementType.Int8;
+        int zero = aZero is null ? 0 : aSigned ? (sbyte)aZero.Constant!.Bytes[0] : aZero.Constant!.Bytes[0];
+        int shiftedZero = aSigned ? zero + 128 : zero;
+        var terms = new int[n];
+        for (int j = 0; j < n; j++)
+        {
+            terms[j] = unchecked((bias.IsEmpty ? 0 : bias[j]) - (shiftedZero * sums[j]));
+        }
+
+        return (packed, terms);
     }
 
     /// <summary>
@@ -322,23 +446,9 @@ internal static class IntegerLinear
             return false;
         }
 
-        Tensor weights = b.Constant!;
-
-        bool aSigned = a.Type == ElementType.Int8, bSigned = b.Type == ElementType.Int8;
-        var packed = new byte[PackedIntegerGemm.PackedLength(k, n)];
-        var sums = new int[n];
-        if (!PackedIntegerGemm.Pack(weights.Bytes, bSigned, bZero is null ? [] : bZero.Constant!.Bytes, k, n, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(packed.AsSpan()), sums))
+        if (PackWeights(b.Constant!.Bytes, b.Type, bZero, a.Type, aZero, bias, k, n) is not var (packed, terms))
         {
             return false;
-        }
-
-        // The left operand is read unsigned (int8 shifted by +128), so is its zero point.
-        int zero = aZero is null ? 0 : aSigned ? (sbyte)aZero.Constant!.Bytes[0] : aZero.Constant!.Bytes[0];
-        int shiftedZero = aSigned ? zero + 128 : zero;
-        var terms = new int[n];
-        for (int j = 0; j < n; j++)
-        {
-            terms[j] = unchecked((bias.IsEmpty ? 0 : bias[j]) - (shiftedZero * sums[j]));
         }
 
         ctx.Emit(nameof(QuantizedMatMul), [a.Type, y.Type],

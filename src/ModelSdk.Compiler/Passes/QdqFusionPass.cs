@@ -41,13 +41,15 @@ public sealed class QdqFusionPass(OperatorRegistry registry, string? modelPath) 
             Node? op = node.Inputs.Count > 0 ? node.Inputs[0]?.Producer : null;
             Node[]? fused = null;
             if (Is(node, "QuantizeLinear") && op is not null && op.Domain.Length == 0 && !node.Outputs[0].IsConstant
-                && readers.GetValueOrDefault(op.Outputs[0]) == 1 && !outputs.Contains(op.Outputs[0]))
+                && ((readers.GetValueOrDefault(op.Outputs[0]) == 1 && !outputs.Contains(op.Outputs[0]))
+                    || Is(op, "MaxPool"))) // cheap: a pooled tensor that others read in float is pooled twice rather than not fused
             {
                 fused = op.OpType switch
                 {
                     "Conv" => FuseConv(op, node),
                     "MatMul" => FuseMatMul(op, node),
                     "Gemm" => FuseGemm(op, node),
+                    "MaxPool" => FuseMaxPool(op, node),
                     _ => null,
                 };
             }
@@ -157,6 +159,21 @@ public sealed class QdqFusionPass(OperatorRegistry registry, string? modelPath) 
 
         Value?[] inputs = [x.Data, x.Scale, x.Zero, weights.Data, weights.Scale, weights.Zero, y.Scale, y.Zero, .. bias is null ? Array.Empty<Value?>() : [bias]];
         return [new Node($"{conv.Name}/QLinearConv", "QLinearConv", "", inputs, [q.Outputs[0]], conv.Attributes)];
+    }
+
+    /// <summary>DequantizeLinear → 2-d MaxPool → QuantizeLinear with the same parameters: MaxPool on the quantized tensor.</summary>
+    private static Node[]? FuseMaxPool(Node pool, Node q)
+    {
+        if ((pool.Outputs.Count > 1 && pool.Outputs[1] is { Name.Length: > 0 }) || pool.Inputs[0]!.KnownShape.Length != 4
+            || Activation(pool.Inputs[0]) is not { } x || Output(q) is not { } y
+            || x.Data.Type != y.Data.Type || !SameBytes(x.Scale, y.Scale) || !SameBytes(x.Zero, y.Zero))
+        {
+            return null;
+        }
+
+        return [new Node($"{pool.Name}/QMaxPool", "QMaxPool", FusedDomain.Name, [x.Data], [q.Outputs[0]], pool.Attributes)];
+
+        static bool SameBytes(Value a, Value b) => a.Constant is { } ca && b.Constant is { } cb && ca.Type == cb.Type && ca.Bytes.SequenceEqual(cb.Bytes);
     }
 
     private static Node[]? FuseMatMul(Node matmul, Node q)

@@ -337,6 +337,38 @@ public class QuantizationTests
         OrtAgreement.AssertMatches(b.Build(), [("x", Bytes(xType, xShape, 1))]);
     }
 
+    public static TheoryData<string, ElementType, ElementType, int[], int[], (string, object)[]> PackedQLinearConvCases => new()
+    {
+        { "uint8, 3×3, padded", ElementType.UInt8, ElementType.Int8, [1, 3, 9, 11], [4, 3, 3, 3], [("pads", new[] { 1, 1, 1, 1 })] },
+        { "int8, batch 2, strides, asymmetric pads", ElementType.Int8, ElementType.Int8, [2, 5, 10, 9], [7, 5, 3, 2], [("pads", new[] { 1, 0, 2, 1 }), ("strides", new[] { 2, 1 })] },
+        { "uint8 weights at 128, dilations", ElementType.UInt8, ElementType.UInt8, [1, 2, 12, 12], [33, 2, 3, 3], [("dilations", new[] { 2, 2 }), ("pads", new[] { 2, 2, 2, 2 })] },
+        { "many channels", ElementType.UInt8, ElementType.Int8, [1, 40, 6, 7], [19, 40, 3, 3], [("pads", new[] { 1, 1, 1, 1 })] },
+    };
+
+    /// <summary>Weights with zero points 0 once shifted (what quantizers write): one <see cref="QuantizedConv"/> call, exact.</summary>
+    [Theory]
+    [MemberData(nameof(PackedQLinearConvCases))]
+    public void Packed_QLinearConv_matches_onnxruntime(string name, ElementType xType, ElementType wType, int[] xShape, int[] wShape, (string, object)[] attributes)
+    {
+        _ = name;
+        int m = wShape[0];
+        var b = new OnnxModelBuilder(10);
+        string x = b.Input("x", xType, Dims(xShape));
+        string?[] inputs =
+        [
+            x, b.Initializer("xs", Tensor.FromFloats([], 0.03f)), b.Initializer("xz", Scalar(xType, xType == ElementType.Int8 ? -4 : 130)),
+            b.Initializer("w", Bytes(wType, wShape, 2)),
+            b.Initializer("ws", TensorAssert.Random([m], 3, 0.002f, 0.02f)),
+            b.Initializer("wz", new Tensor(wType, [m], Enumerable.Repeat(wType == ElementType.Int8 ? (byte)0 : (byte)128, m).ToArray())),
+            b.Initializer("ys", Tensor.FromFloats([], 0.7f)), b.Initializer("yz", Scalar(xType, xType == ElementType.Int8 ? -1 : 127)),
+            b.Initializer("bias", OrtAgreement.Int32s([m], 5)),
+        ];
+        b.Output(b.Node("QLinearConv", inputs, attributes), xType);
+        byte[] model = b.Build();
+        Assert.Contains("step QuantizedConv<", ModelRunner.Compile(model).PlanText);
+        OrtAgreement.AssertMatches(model, [("x", Bytes(xType, xShape, 1))]);
+    }
+
     [Fact]
     public void QLinearConv_with_run_time_scales_matches_onnxruntime()
     {
