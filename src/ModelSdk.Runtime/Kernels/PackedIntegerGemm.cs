@@ -27,9 +27,11 @@ internal enum PackedOutput
 /// a multiple of 4 (<c>k4</c>) and the columns to a multiple of 8, with zeros; panels of 32 columns (the
 /// last one 8, 16, 24 or 32 wide) follow each other, panel <c>j0</c> at byte <c>j0 · k4</c>; inside a panel
 /// of width <c>w</c>, value <c>(p, j)</c> is at byte <c>((p / 4) · w + j) · 4 + p % 4</c>: the quads of
-/// <c>vpdpbusd</c>, eight columns per 32 bytes. The AVX-512 path sign-extends those 32 bytes to int16
-/// and multiplies them with four int16 values of <c>a'</c> broadcast (<c>vpmaddwd</c>, exact), leaving
-/// two partial sums per column that are added once per tile.
+/// <c>vpdpbusd</c>, eight columns per 32 bytes. AVX-VNNI multiplies them on 256 bits; without it the
+/// AVX-512BW path sign-extends those 32 bytes to int16 and multiplies them with four int16 values of
+/// <c>a'</c> broadcast (<c>vpmaddwd</c>, exact), leaving two partial sums per column that are added once
+/// per tile. (.NET 10 exposes 512-bit <c>vpdpbusd</c> only through <c>Avx10v1</c>, which AVX-512 processors
+/// without AVX10, Zen 5 among them, do not report.)
 /// </remarks>
 public static unsafe class PackedIntegerGemm
 {
