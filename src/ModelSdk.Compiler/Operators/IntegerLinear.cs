@@ -205,8 +205,8 @@ internal sealed class QLinearConvOperator : IOperator
         [
             ctx.In("x", x),
             ctx.In("w", ctx.Constant(new Tensor(ElementType.Int8, [packed.Length], packed), "wPacked")),
-            ctx.In("terms", ctx.Constant(Tensor.From<int>(ElementType.Int32, [outChannels], terms), "terms")),
-            ctx.In("scale", ctx.Constant(Tensor.FromFloats([multiplier.Length], multiplier), "scale")),
+            ctx.In("terms", ctx.Constant(Tensor.From<int>(ElementType.Int32, [terms.Length], terms), "terms")),
+            ctx.In("scale", ctx.Constant(IntegerLinear.Padded(multiplier, outChannels), "scale")),
             ctx.In("xZeroPoint", xZero),
             ctx.In("yZeroPoint", ctx.Input(7)),
             ctx.Out("y", y),
@@ -348,6 +348,13 @@ internal static class IntegerLinear
         }
     }
 
+    /// <summary>A per-column multiplier padded with zeros to whole eights (the store reads eight at a time); one value as is.</summary>
+    public static Tensor Padded(float[] scale, int n)
+    {
+        float[] values = scale.Length == 1 ? scale : [.. scale, .. new float[PackedIntegerGemm.PaddedColumns(n) - scale.Length]];
+        return Tensor.FromFloats([values.Length], values);
+    }
+
     /// <summary>
     /// Packs constant weights <paramref name="b"/> (<c>[k, n]</c> bytes) for <see cref="PackedIntegerGemm"/> and folds
     /// the bias and the left zero point's correction into per-column terms; null when the weights' zero point is
@@ -367,7 +374,7 @@ internal static class IntegerLinear
         bool aSigned = aType == ElementType.Int8;
         int zero = aZero is null ? 0 : aSigned ? (sbyte)aZero.Constant!.Bytes[0] : aZero.Constant!.Bytes[0];
         int shiftedZero = aSigned ? zero + 128 : zero;
-        var terms = new int[n];
+        var terms = new int[PackedIntegerGemm.PaddedColumns(n)]; // the store reads eight at a time
         for (int j = 0; j < n; j++)
         {
             terms[j] = unchecked((bias.IsEmpty ? 0 : bias[j]) - (shiftedZero * sums[j]));
@@ -454,8 +461,8 @@ internal static class IntegerLinear
         ctx.Emit(nameof(QuantizedMatMul), [a.Type, y.Type],
             ctx.In("a", a),
             ctx.In("b", ctx.Constant(new Tensor(ElementType.Int8, [packed.Length], packed), "bPacked")),
-            ctx.In("terms", ctx.Constant(Tensor.From<int>(ElementType.Int32, [n], terms), "terms")),
-            scale is null ? PlanArg.None("scale") : ctx.In("scale", ctx.Constant(Tensor.FromFloats([scale.Length], scale), "scale")),
+            ctx.In("terms", ctx.Constant(Tensor.From<int>(ElementType.Int32, [terms.Length], terms), "terms")),
+            scale is null ? PlanArg.None("scale") : ctx.In("scale", ctx.Constant(Padded(scale, n), "scale")),
             ctx.InOrNone("yZeroPoint", yZero),
             ctx.Out("y", y),
             ctx.Out("scratch", ctx.Temporary(ElementType.UInt8, [(int)Math.Max(1, PackedIntegerGemm.ScratchLength(m, k))], "scratch")),

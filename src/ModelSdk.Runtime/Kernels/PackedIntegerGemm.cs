@@ -144,8 +144,8 @@ public static unsafe class PackedIntegerGemm
         void* y, PackedOutput output, bool transposed, Span<byte> scratch, int m, int n, int k, KernelContext context)
     {
         int k4 = Depth(k);
-        if (a.Length < (long)m * k || packed.Length < PackedLength(k, n) || terms.Length < n
-            || (output is not PackedOutput.Int32 && !(scale.Length == 1 || scale.Length >= n)))
+        if (a.Length < (long)m * k || packed.Length < PackedLength(k, n) || terms.Length < PaddedColumns(n)
+            || (output is not PackedOutput.Int32 && !(scale.Length == 1 || scale.Length >= PaddedColumns(n))))
         {
             throw new ArgumentException("Packed integer GEMM operand lengths do not match m, n and k.");
         }
@@ -516,73 +516,70 @@ public static unsafe class PackedIntegerGemm
         }
     }
 
-    /// <summary>The epilogue of <paramref name="rows"/> × <paramref name="cols"/> sums of the tile (row stride 16) at (i, j).</summary>
+    /// <summary>
+    /// The epilogue of <paramref name="rows"/> × <paramref name="cols"/> sums of the tile (row stride 16) at (i, j),
+    /// eight columns at a time (terms and per-column scales are padded to whole eights by the compiler).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Store(Job* job, int* tile, int i, int rows, int j, int cols)
     {
         int n = job->N, m = job->M;
-        int* terms = job->Terms + j;
-        float* scale = job->Scale + (job->ScaleCount == 1 ? 0 : j);
-        bool perColumn = job->ScaleCount != 1;
         PackedOutput output = job->Output;
+        bool perColumn = job->ScaleCount != 1, wide = output is PackedOutput.Int32 or PackedOutput.Float32;
         float lo = output == PackedOutput.Int8 ? sbyte.MinValue - job->Zero : -job->Zero;
         float hi = output == PackedOutput.Int8 ? sbyte.MaxValue - job->Zero : byte.MaxValue - job->Zero;
+        Vector256<float> vlo = Vector256.Create(lo), vhi = Vector256.Create(hi);
+        Vector256<int> zero = Vector256.Create(job->Zero);
+        int* values = stackalloc int[8];
         for (int r = 0; r < rows; r++)
         {
-            int* sums = tile + r * 16;
-            int c = 0;
-            if (!job->Transposed && cols == 16 && Vector256.IsHardwareAccelerated)
+            int* sums = tile + (r * 16);
+            for (int c = 0; c < cols; c += 8)
             {
-                Vector256<int> s0 = Vector256.Load(sums) + Vector256.Load(terms);
-                Vector256<int> s1 = Vector256.Load(sums + 8) + Vector256.Load(terms + 8);
-                long offset = (long)(i + r) * n + j;
-                if (output == PackedOutput.Int32)
+                int count = Math.Min(8, cols - c);
+                Vector256<int> q = Vector256.Load(sums + c) + Vector256.Load(job->Terms + j + c);
+                if (output != PackedOutput.Int32)
                 {
-                    s0.Store((int*)job->Y + offset);
-                    s1.Store((int*)job->Y + offset + 8);
+                    Vector256<float> f = Vector256.ConvertToSingle(q) * (perColumn ? Vector256.Load(job->Scale + j + c) : Vector256.Create(job->Scale[0]));
+
+                    // Clamped before rounding (to the range less the zero point), as Requantize does: the same bytes.
+                    q = output == PackedOutput.Float32 ? f.AsInt32() : Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(f, vlo), vhi))) + zero;
+                }
+
+                if (!job->Transposed && count == 8)
+                {
+                    long offset = ((long)(i + r) * n) + j + c;
+                    if (wide)
+                    {
+                        q.Store((int*)job->Y + offset);
+                    }
+                    else
+                    {
+                        // In range after the clamp, so narrowing by truncation is exact.
+                        Vector256<short> s = Vector256.Narrow(q, q);
+                        *(long*)((byte*)job->Y + offset) = Vector256.Narrow(s.AsUInt16(), s.AsUInt16()).AsInt64().GetElement(0);
+                    }
+
                     continue;
                 }
 
-                Vector256<float> m0 = perColumn ? Vector256.Load(scale) : Vector256.Create(scale[0]);
-                Vector256<float> m1 = perColumn ? Vector256.Load(scale + 8) : m0;
-                Vector256<float> f0 = Vector256.ConvertToSingle(s0) * m0, f1 = Vector256.ConvertToSingle(s1) * m1;
-                if (output == PackedOutput.Float32)
+                q.Store(values);
+                for (int t = 0; t < count; t++)
                 {
-                    f0.Store((float*)job->Y + offset);
-                    f1.Store((float*)job->Y + offset + 8);
-                    continue;
-                }
-
-                Vector256<float> vlo = Vector256.Create(lo), vhi = Vector256.Create(hi);
-                Vector256<int> zero = Vector256.Create(job->Zero);
-                Vector256<int> q0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(f0, vlo), vhi))) + zero;
-                Vector256<int> q1 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(f1, vlo), vhi))) + zero;
-
-                // In range after the clamp, so narrowing by truncation is exact.
-                Vector256<short> s = Vector256.Narrow(q0, q1);
-                Vector256<byte> bytes = Vector256.Narrow(s.AsUInt16(), s.AsUInt16());
-                bytes.GetLower().Store((byte*)job->Y + offset);
-                continue;
-            }
-
-            for (; c < cols; c++)
-            {
-                int sum = sums[c] + terms[c];
-                long index = job->Transposed ? (long)(j + c) * m + i + r : (long)(i + r) * n + j + c;
-                switch (output)
-                {
-                    case PackedOutput.Int32:
-                        ((int*)job->Y)[index] = sum;
-                        break;
-                    case PackedOutput.Float32:
-                        ((float*)job->Y)[index] = sum * scale[perColumn ? c : 0];
-                        break;
-                    default:
-                        float v = Math.Clamp(sum * scale[perColumn ? c : 0], lo, hi);
-                        ((byte*)job->Y)[index] = (byte)((int)MathF.Round(v) + job->Zero);
-                        break;
+                    long index = job->Transposed ? ((long)(j + c + t) * m) + i + r : ((long)(i + r) * n) + j + c + t;
+                    if (wide)
+                    {
+                        ((int*)job->Y)[index] = values[t];
+                    }
+                    else
+                    {
+                        ((byte*)job->Y)[index] = (byte)values[t];
+                    }
                 }
             }
         }
     }
+
+    /// <summary>Columns rounded up to whole eights: the length of the per-column terms and scales the store reads.</summary>
+    public static int PaddedColumns(int n) => (n + 7) & ~7;
 }

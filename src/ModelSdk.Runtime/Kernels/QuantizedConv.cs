@@ -16,8 +16,8 @@ public static unsafe class QuantizedConv
     /// <typeparam name="TY">Output element type: int8, uint8, int32 or float32.</typeparam>
     /// <param name="x">Input, <c>[batch, channels, height, width]</c>.</param>
     /// <param name="w">Weights packed by the compiler.</param>
-    /// <param name="terms">Per output channel: bias − zx′ · Σ w′, in accumulator units.</param>
-    /// <param name="scale">Per output channel or one: the multiplier of the sums (empty for int32 results).</param>
+    /// <param name="terms">Per output channel: bias − zx′ · Σ w′, in accumulator units; padded to whole eights.</param>
+    /// <param name="scale">One, or per output channel padded to whole eights: the multiplier of the sums (empty for int32 results).</param>
     /// <param name="xZeroPoint">The input's zero point (empty for 0): what padding reads.</param>
     /// <param name="yZeroPoint">The output's zero point (empty for 0).</param>
     /// <param name="y">Output, <c>[batch, outChannels, outHeight, outWidth]</c>.</param>
@@ -63,35 +63,73 @@ public static unsafe class QuantizedConv
         int sy = strides[0], sx = strides[1], dy = dilations[0], dx = dilations[1], py = padsBegin[0], px = padsBegin[1];
         int elementSize = output switch { PackedOutput.Int32 or PackedOutput.Float32 => 4, _ => 1 };
         fixed (TY* py0 = y)
+        fixed (byte* px0 = xb, prows = rows)
         {
             for (int n = 0; n < batch; n++)
             {
-                ReadOnlySpan<byte> image = xb.Slice(n * channels * inSize, channels * inSize);
-                int r = 0;
-                for (int oy = 0; oy < oh; oy++)
+                Unfold(px0 + ((long)n * channels * inSize), prows, padding, channels, h, wd, oh, ow, kh, kw, sy, sx, dy, dx, py, px);
+                PackedIntegerGemm.Multiply(
+                    rows, signed, w, terms, scale, zero, (byte*)py0 + ((long)n * outChannels * pixels * elementSize), output, transposed: true, scratch,
+                    pixels, outChannels, depth, context);
+            }
+        }
+    }
+
+    /// <summary>One row per output pixel of the <c>channels · kh · kw</c> inputs it reads, padding as <paramref name="padding"/>.</summary>
+    private static void Unfold(
+        byte* image, byte* rows, byte padding, int channels, int h, int w, int oh, int ow, int kh, int kw, int sy, int sx, int dy, int dx, int py, int px)
+    {
+        int inSize = h * w;
+        byte* r = rows;
+        for (int oy = 0; oy < oh; oy++)
+        {
+            int iy0 = (oy * sy) - py;
+            bool rowsInside = iy0 >= 0 && iy0 + ((kh - 1) * dy) < h;
+            for (int ox = 0; ox < ow; ox++)
+            {
+                int ix0 = (ox * sx) - px;
+                if (rowsInside && ix0 >= 0 && ix0 + ((kw - 1) * dx) < w)
                 {
-                    for (int ox = 0; ox < ow; ox++)
+                    // The whole window inside: no checks, and for 3 taps per row (the common kernel) no inner loop.
+                    for (int c = 0; c < channels; c++)
                     {
-                        for (int c = 0; c < channels; c++)
+                        byte* source = image + (c * inSize) + (iy0 * w) + ix0;
+                        for (int ky = 0; ky < kh; ky++, source += dy * w)
                         {
-                            ReadOnlySpan<byte> plane = image.Slice(c * inSize, inSize);
-                            for (int ky = 0; ky < kh; ky++)
+                            if (kw == 3)
                             {
-                                int iy = (oy * sy) - py + (ky * dy);
-                                bool rowInside = (uint)iy < (uint)h;
+                                r[0] = source[0];
+                                r[1] = source[dx];
+                                r[2] = source[2 * dx];
+                                r += 3;
+                            }
+                            else
+                            {
                                 for (int kx = 0; kx < kw; kx++)
                                 {
-                                    int ix = (ox * sx) - px + (kx * dx);
-                                    rows[r++] = rowInside && (uint)ix < (uint)wd ? plane[(iy * wd) + ix] : padding;
+                                    *r++ = source[kx * dx];
                                 }
                             }
                         }
                     }
+
+                    continue;
                 }
 
-                PackedIntegerGemm.Multiply(
-                    rows, signed, w, terms, scale, zero, (byte*)py0 + ((long)n * outChannels * pixels * elementSize), output, transposed: true, scratch,
-                    pixels, outChannels, depth, context);
+                for (int c = 0; c < channels; c++)
+                {
+                    byte* plane = image + (c * inSize);
+                    for (int ky = 0; ky < kh; ky++)
+                    {
+                        int iy = iy0 + (ky * dy);
+                        bool inside = (uint)iy < (uint)h;
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            int ix = ix0 + (kx * dx);
+                            *r++ = inside && (uint)ix < (uint)w ? plane[(iy * w) + ix] : padding;
+                        }
+                    }
+                }
             }
         }
     }

@@ -17,8 +17,8 @@ public static unsafe class QuantizedMatMul
     /// <typeparam name="TY">Result type: int32, float32, int8 or uint8.</typeparam>
     /// <param name="a">Left operand, <c>[m, k]</c>.</param>
     /// <param name="b">Right operand packed by the compiler.</param>
-    /// <param name="terms">Per column: bias − za′ · Σₚ b′[p, j], in accumulator units.</param>
-    /// <param name="scale">Empty (int32 results), one value, or one per column.</param>
+    /// <param name="terms">Per column: bias − za′ · Σₚ b′[p, j], in accumulator units; padded to whole eights.</param>
+    /// <param name="scale">Empty (int32 results), one value, or one per column padded to whole eights.</param>
     /// <param name="yZeroPoint">Output zero point of int8/uint8 results (empty for 0).</param>
     /// <param name="y">Result, <c>[m, n]</c>.</param>
     /// <param name="scratch">The left operand as the tiles read it: <c>2 · m · ⌈k⌉₄</c> bytes.</param>

@@ -491,7 +491,8 @@ public class QuantizationTests
                     var columnSums = new int[n];
                     Assert.True(PackedIntegerGemm.Pack(b, bSigned, [bZero], k, n, packed, columnSums));
                     int shiftedZero = aSigned ? (sbyte)aZero + 128 : aZero;
-                    int[] terms = [.. Enumerable.Range(0, n).Select(j => bias[j] - (shiftedZero * columnSums[j]))];
+                    int[] terms = [.. Enumerable.Range(0, PackedIntegerGemm.PaddedColumns(n)).Select(j => j < n ? bias[j] - (shiftedZero * columnSums[j]) : 0)];
+                    float[] paddedScale = [.. scale, .. new float[PackedIntegerGemm.PaddedColumns(n) - n]];
                     var scratch = new byte[PackedIntegerGemm.ScratchLength(m, k)];
                     foreach (IntegerGemmPath path in paths)
                     {
@@ -504,11 +505,11 @@ public class QuantizationTests
                             Assert.True(sums.SequenceEqual(y), "int32 " + what);
 
                             var f = new float[m * n];
-                            Run<float>(f, scale, 0);
+                            Run<float>(f, paddedScale, 0);
                             Assert.True(sums.Select((v, i) => v * scale[i % n]).SequenceEqual(f), "float32 " + what);
 
                             var q = new byte[m * n];
-                            Run<byte>(q, scale, yZero);
+                            Run<byte>(q, paddedScale, yZero);
                             Assert.True(sums.Select((v, i) => (byte)((int)MathF.Round(Math.Clamp(v * scale[i % n], -yZero, 255 - yZero)) + yZero)).SequenceEqual(q), "uint8 " + what);
 
                             var t = new int[m * n];
