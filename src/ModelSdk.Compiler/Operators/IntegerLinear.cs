@@ -180,16 +180,24 @@ internal sealed class QLinearConvOperator : IOperator
         WindowGeometry window = WindowGeometry.Resolve(attributes, xs[2..], ws[2..], ceilMode: false);
         int outChannels = ws[0], depth = xs[1] * window.Taps, pixels = Shapes.ElementCount(window.Output);
 
-        // The weights [outChannels, depth] as the right operand [depth, outChannels].
+        // The weights [outChannels, channels, taps] as the right operand [taps · channels, outChannels]: the kernel
+        // unfolds the input channels-last, one run of channels per tap.
         ReadOnlySpan<byte> source = w.Constant.Bytes;
+        int channels = xs[1], taps = window.Taps;
         var transposed = new byte[source.Length];
         for (int o = 0; o < outChannels; o++)
         {
-            for (int p = 0; p < depth; p++)
+            for (int c = 0; c < channels; c++)
             {
-                transposed[(p * outChannels) + o] = source[(o * depth) + p];
+                for (int t = 0; t < taps; t++)
+                {
+                    transposed[(((t * channels) + c) * outChannels) + o] = source[(((o * channels) + c) * taps) + t];
+                }
             }
         }
+
+        int paddedHeight = ((window.Output[0] - 1) * window.Strides[0]) + ((window.Kernel[0] - 1) * window.Dilations[0]) + 1;
+        int paddedWidth = ((window.Output[1] - 1) * window.Strides[1]) + ((window.Kernel[1] - 1) * window.Dilations[1]) + 1;
 
         int[] bias = ctx.OptionalInput(8) is { Constant: { } bc } ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(bc.Bytes).ToArray() : [];
         if (IntegerLinear.PackWeights(transposed, w.Type, wZero, x.Type, xZero, bias, depth, outChannels) is not var (packed, terms)
@@ -210,6 +218,7 @@ internal sealed class QLinearConvOperator : IOperator
             ctx.In("xZeroPoint", xZero),
             ctx.In("yZeroPoint", ctx.Input(7)),
             ctx.Out("y", y),
+            ctx.Out("padded", ctx.Temporary(x.Type, [paddedHeight * paddedWidth * channels], "channelsLast")),
             ctx.Out("col", ctx.Temporary(x.Type, [pixels * depth], "unfolded")),
             ctx.Out("scratch", ctx.Temporary(ElementType.UInt8, [(int)Math.Max(1, PackedIntegerGemm.ScratchLength(pixels, depth))], "scratch")),
             PlanArg.Int("batch", xs[0]),

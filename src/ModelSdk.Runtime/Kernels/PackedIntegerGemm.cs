@@ -278,20 +278,24 @@ public static unsafe class PackedIntegerGemm
         {
             int cols = Math.Min(16, w - c);
             int i = i0;
-            if (cols == 16 && job->Path != IntegerGemmPath.Portable)
+            if (job->Path != IntegerGemmPath.Portable)
             {
                 for (; i + MR <= i1; i += MR)
                 {
                     if (job->Path == IntegerGemmPath.Avx512)
                     {
-                        Tile512(job->A, job->Lda, i, panelBase, w, c, k4, tile);
+                        Tile512(job->A, job->Lda, i, panelBase, w, c, cols, k4, tile);
                     }
-                    else
+                    else if (cols == 16)
                     {
                         TileVnni(job->A, job->Lda, i, panelBase, w, c, k4, tile);
                     }
+                    else
+                    {
+                        TileVnni8(job->A, job->Lda, i, panelBase, w, c, k4, tile);
+                    }
 
-                    Store(job, tile, i, MR, j0 + c, Math.Min(16, job->N - j0 - c));
+                    Store(job, tile, i, MR, j0 + c, Math.Min(cols, job->N - j0 - c));
                 }
             }
 
@@ -321,8 +325,14 @@ public static unsafe class PackedIntegerGemm
 
     /// <summary>Sums of <see cref="MR"/> rows (int16 pairs) by 16 columns of a panel (AVX-512BW <c>vpmaddwd</c>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile512(byte* aBase, int lda, int i, sbyte* panel, int w, int c, int k4, int* tile)
+    private static void Tile512(byte* aBase, int lda, int i, sbyte* panel, int w, int c, int cols, int k4, int* tile)
     {
+        if (cols == 8)
+        {
+            Tile512Half(aBase, lda, i, panel, w, c, k4, tile);
+            return;
+        }
+
         short* a0 = (short*)aBase + (long)i * lda;
         short* a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -360,6 +370,64 @@ public static unsafe class PackedIntegerGemm
         Pairs(c30, c31).Store(tile + 48);
         Pairs(c40, c41).Store(tile + 64);
         Pairs(c50, c51).Store(tile + 80);
+    }
+
+    /// <summary>Sums of <see cref="MR"/> rows (int16 pairs) by 8 columns of a panel (AVX-512BW <c>vpmaddwd</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile512Half(byte* aBase, int lda, int i, sbyte* panel, int w, int c, int k4, int* tile)
+    {
+        short* a0 = (short*)aBase + (long)i * lda;
+        short* a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        sbyte* b = panel + c * 4;
+        int stride = w * 4;
+        for (int p = 0; p < k4; p += 4)
+        {
+            Vector512<short> b0 = Avx512BW.ConvertToVector512Int16(Vector256.Load(b));
+            c0 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(long*)(a0 + p)).AsInt16(), b0);
+            c1 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(long*)(a1 + p)).AsInt16(), b0);
+            c2 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(long*)(a2 + p)).AsInt16(), b0);
+            c3 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(long*)(a3 + p)).AsInt16(), b0);
+            c4 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(long*)(a4 + p)).AsInt16(), b0);
+            c5 += Avx512BW.MultiplyAddAdjacent(Vector512.Create(*(long*)(a5 + p)).AsInt16(), b0);
+            b += stride;
+        }
+
+        Pairs(c0, default).Store(tile);
+        Pairs(c1, default).Store(tile + 16);
+        Pairs(c2, default).Store(tile + 32);
+        Pairs(c3, default).Store(tile + 48);
+        Pairs(c4, default).Store(tile + 64);
+        Pairs(c5, default).Store(tile + 80);
+    }
+
+    /// <summary>Sums of <see cref="MR"/> rows (bytes) by 8 columns of a panel (AVX-VNNI <c>vpdpbusd</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileVnni8(byte* aBase, int lda, int i, sbyte* panel, int w, int c, int k4, int* tile)
+    {
+        byte* a0 = aBase + (long)i * lda;
+        byte* a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        sbyte* b = panel + c * 4;
+        int stride = w * 4;
+        for (int p = 0; p < k4; p += 4)
+        {
+            Vector256<sbyte> b0 = Vector256.Load(b);
+            c0 = AvxVnni.MultiplyWideningAndAdd(c0, Vector256.Create(*(uint*)(a0 + p)).AsByte(), b0);
+            c1 = AvxVnni.MultiplyWideningAndAdd(c1, Vector256.Create(*(uint*)(a1 + p)).AsByte(), b0);
+            c2 = AvxVnni.MultiplyWideningAndAdd(c2, Vector256.Create(*(uint*)(a2 + p)).AsByte(), b0);
+            c3 = AvxVnni.MultiplyWideningAndAdd(c3, Vector256.Create(*(uint*)(a3 + p)).AsByte(), b0);
+            c4 = AvxVnni.MultiplyWideningAndAdd(c4, Vector256.Create(*(uint*)(a4 + p)).AsByte(), b0);
+            c5 = AvxVnni.MultiplyWideningAndAdd(c5, Vector256.Create(*(uint*)(a5 + p)).AsByte(), b0);
+            b += stride;
+        }
+
+        c0.Store(tile);
+        c1.Store(tile + 16);
+        c2.Store(tile + 32);
+        c3.Store(tile + 48);
+        c4.Store(tile + 64);
+        c5.Store(tile + 80);
     }
 
     /// <summary>Adds the two partial sums of each column (adjacent lanes) of two accumulators: 16 columns in order.</summary>

@@ -4,10 +4,11 @@ namespace ModelSdk.Runtime.Kernels;
 
 /// <summary>
 /// A 2-d 8-bit convolution by constant weights with its bias and requantization in the store (QLinearConv):
-/// per image, the input is unfolded one row per output pixel (<c>[pixels, channels · taps]</c>, padding
-/// read as the input's zero point, which contributes nothing), multiplied by the weights packed at
-/// compile time as <c>[channels · taps, outChannels]</c> (<see cref="PackedIntegerGemm"/>), and stored
-/// transposed into <c>[outChannels, pixels]</c> through the epilogue of <see cref="QuantizedMatMul"/>.
+/// per image, the input is copied channels-last into a padded buffer (padding = the input's zero point,
+/// which contributes nothing), unfolded one row per output pixel (<c>[pixels, taps · channels]</c>: one run
+/// of <c>channels</c> bytes per tap), multiplied by the weights packed at compile time as
+/// <c>[taps · channels, outChannels]</c> (<see cref="PackedIntegerGemm"/>), and stored transposed into
+/// <c>[outChannels, pixels]</c> through the epilogue of <see cref="QuantizedMatMul"/>.
 /// </summary>
 public static unsafe class QuantizedConv
 {
@@ -21,6 +22,8 @@ public static unsafe class QuantizedConv
     /// <param name="xZeroPoint">The input's zero point (empty for 0): what padding reads.</param>
     /// <param name="yZeroPoint">The output's zero point (empty for 0).</param>
     /// <param name="y">Output, <c>[batch, outChannels, outHeight, outWidth]</c>.</param>
+    /// <param name="padded">The image channels-last with its padding: <c>paddedHeight · paddedWidth · channels</c> elements
+    /// (<c>paddedHeight = (outHeight − 1) · stride + (kernel − 1) · dilation + 1</c>, likewise the width).</param>
     /// <param name="col">Unfolded input of one image: <c>pixels · channels · taps</c> elements.</param>
     /// <param name="scratch">Scratch of the packed product (<see cref="PackedIntegerGemm.ScratchLength"/> of pixels rows).</param>
     /// <param name="batch">Images.</param>
@@ -35,7 +38,7 @@ public static unsafe class QuantizedConv
     /// <param name="context">Workers for large convolutions.</param>
     public static void Run<TX, TY>(
         ReadOnlySpan<TX> x, ReadOnlySpan<sbyte> w, ReadOnlySpan<int> terms, ReadOnlySpan<float> scale, ReadOnlySpan<TX> xZeroPoint, ReadOnlySpan<TY> yZeroPoint,
-        Span<TY> y, Span<TX> col, Span<byte> scratch, int batch, int channels, int outChannels,
+        Span<TY> y, Span<TX> padded, Span<TX> col, Span<byte> scratch, int batch, int channels, int outChannels,
         ReadOnlySpan<int> inputShape, ReadOnlySpan<int> outputShape, ReadOnlySpan<int> kernelShape,
         ReadOnlySpan<int> strides, ReadOnlySpan<int> dilations, ReadOnlySpan<int> padsBegin, KernelContext context)
         where TX : unmanaged
@@ -48,7 +51,9 @@ public static unsafe class QuantizedConv
 
         int h = inputShape[0], wd = inputShape[1], oh = outputShape[0], ow = outputShape[1], kh = kernelShape[0], kw = kernelShape[1];
         int pixels = oh * ow, depth = channels * kh * kw, inSize = h * wd;
+        int ph = ((oh - 1) * strides[0]) + ((kh - 1) * dilations[0]) + 1, pw = ((ow - 1) * strides[1]) + ((kw - 1) * dilations[1]) + 1;
         if (x.Length != (long)batch * channels * inSize || y.Length != (long)batch * outChannels * pixels || col.Length < (long)pixels * depth
+            || padded.Length < (long)ph * pw * channels
             || xZeroPoint.Length > 1 || yZeroPoint.Length > 1)
         {
             throw new ArgumentException("Convolution operand lengths do not match the shapes.");
@@ -63,11 +68,12 @@ public static unsafe class QuantizedConv
         int sy = strides[0], sx = strides[1], dy = dilations[0], dx = dilations[1], py = padsBegin[0], px = padsBegin[1];
         int elementSize = output switch { PackedOutput.Int32 or PackedOutput.Float32 => 4, _ => 1 };
         fixed (TY* py0 = y)
-        fixed (byte* px0 = xb, prows = rows)
+        fixed (byte* px0 = xb, prows = rows, ppad = MemoryMarshal.AsBytes(padded))
         {
             for (int n = 0; n < batch; n++)
             {
-                Unfold(px0 + ((long)n * channels * inSize), prows, padding, channels, h, wd, oh, ow, kh, kw, sy, sx, dy, dx, py, px);
+                ChannelsLast(px0 + ((long)n * channels * inSize), ppad, padding, channels, h, wd, ph, pw, py, px);
+                Unfold(ppad, prows, channels, pw, oh, ow, kh, kw, sy, sx, dy, dx);
                 PackedIntegerGemm.Multiply(
                     rows, signed, w, terms, scale, zero, (byte*)py0 + ((long)n * outChannels * pixels * elementSize), output, transposed: true, scratch,
                     pixels, outChannels, depth, context);
@@ -75,59 +81,60 @@ public static unsafe class QuantizedConv
         }
     }
 
-    /// <summary>One row per output pixel of the <c>channels · kh · kw</c> inputs it reads, padding as <paramref name="padding"/>.</summary>
-    private static void Unfold(
-        byte* image, byte* rows, byte padding, int channels, int h, int w, int oh, int ow, int kh, int kw, int sy, int sx, int dy, int dx, int py, int px)
+    /// <summary>
+    /// The image <c>[channels, h, w]</c> as <c>[ph, pw, channels]</c> starting at (−py, −px): the window's whole reach,
+    /// <paramref name="padding"/> outside the image.
+    /// </summary>
+    private static void ChannelsLast(byte* image, byte* padded, byte padding, int channels, int h, int w, int ph, int pw, int py, int px)
     {
-        int inSize = h * w;
+        new Span<byte>(padded, ph * pw * channels).Fill(padding);
+        for (int c = 0; c < channels; c++)
+        {
+            byte* plane = image + (c * h * w);
+            for (int iy = Math.Max(0, -py); iy < h && iy + py < ph; iy++)
+            {
+                byte* source = plane + (iy * w);
+                byte* target = padded + ((((iy + py) * pw) + px) * channels) + c;
+                int start = Math.Max(0, -px), end = Math.Min(w, pw - px);
+                for (int ix = start; ix < end; ix++)
+                {
+                    target[ix * channels] = source[ix];
+                }
+            }
+        }
+    }
+
+    /// <summary>One row per output pixel: for each tap (ky, kx), the <paramref name="channels"/> bytes it reads.</summary>
+    private static void Unfold(byte* padded, byte* rows, int channels, int pw, int oh, int ow, int kh, int kw, int sy, int sx, int dy, int dx)
+    {
         byte* r = rows;
         for (int oy = 0; oy < oh; oy++)
         {
-            int iy0 = (oy * sy) - py;
-            bool rowsInside = iy0 >= 0 && iy0 + ((kh - 1) * dy) < h;
             for (int ox = 0; ox < ow; ox++)
             {
-                int ix0 = (ox * sx) - px;
-                if (rowsInside && ix0 >= 0 && ix0 + ((kw - 1) * dx) < w)
+                for (int ky = 0; ky < kh; ky++)
                 {
-                    // The whole window inside: no checks, and for 3 taps per row (the common kernel) no inner loop.
-                    for (int c = 0; c < channels; c++)
+                    byte* source = padded + ((((oy * sy) + (ky * dy)) * pw) + (ox * sx)) * channels;
+                    for (int kx = 0; kx < kw; kx++)
                     {
-                        byte* source = image + (c * inSize) + (iy0 * w) + ix0;
-                        for (int ky = 0; ky < kh; ky++, source += dy * w)
+                        byte* tap = source + (kx * dx * channels);
+                        switch (channels)
                         {
-                            if (kw == 3)
-                            {
-                                r[0] = source[0];
-                                r[1] = source[dx];
-                                r[2] = source[2 * dx];
-                                r += 3;
-                            }
-                            else
-                            {
-                                for (int kx = 0; kx < kw; kx++)
-                                {
-                                    *r++ = source[kx * dx];
-                                }
-                            }
+                            case 1:
+                                *r = *tap;
+                                break;
+                            case 4:
+                                *(uint*)r = *(uint*)tap;
+                                break;
+                            case 8:
+                                *(ulong*)r = *(ulong*)tap;
+                                break;
+                            default:
+                                Buffer.MemoryCopy(tap, r, channels, channels);
+                                break;
                         }
-                    }
 
-                    continue;
-                }
-
-                for (int c = 0; c < channels; c++)
-                {
-                    byte* plane = image + (c * inSize);
-                    for (int ky = 0; ky < kh; ky++)
-                    {
-                        int iy = iy0 + (ky * dy);
-                        bool inside = (uint)iy < (uint)h;
-                        for (int kx = 0; kx < kw; kx++)
-                        {
-                            int ix = ix0 + (kx * dx);
-                            *r++ = inside && (uint)ix < (uint)w ? plane[(iy * w) + ix] : padding;
-                        }
+                        r += channels;
                     }
                 }
             }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace ModelSdk.Runtime.Kernels;
 
@@ -37,34 +38,63 @@ public static class QuantizedMaxPool
         }
 
         int kh = kernelShape[0], kw = kernelShape[1], sy = strides[0], sx = strides[1], dy = dilations[0], dx = dilations[1], py = padsBegin[0], px = padsBegin[1];
+
+        // On bytes: int8 values shifted by 128 (x ^ 0x80) order like unsigned ones, and shift back.
+        byte flip = typeof(T) == typeof(sbyte) ? (byte)0x80 : typeof(T) == typeof(byte) ? (byte)0 : throw new NotSupportedException($"QuantizedMaxPool pools int8 or uint8, not {typeof(T).Name}.");
+        ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
+        Span<byte> yb = MemoryMarshal.AsBytes(y);
+        if (kh == 2 && kw == 2 && sy == 2 && sx == 2 && dy == 1 && dx == 1 && py == 0 && px == 0 && 2 * oh <= h && 2 * ow <= w)
+        {
+            // The common 2×2 / 2 window, always inside: no checks.
+            for (int p = 0; p < planes; p++)
+            {
+                ReadOnlySpan<byte> plane = xb.Slice(p * h * w, h * w);
+                Span<byte> output = yb.Slice(p * oh * ow, oh * ow);
+                for (int oy = 0; oy < oh; oy++)
+                {
+                    ReadOnlySpan<byte> top = plane.Slice(2 * oy * w, w), bottom = plane.Slice(((2 * oy) + 1) * w, w);
+                    Span<byte> row = output.Slice(oy * ow, ow);
+                    for (int ox = 0; ox < row.Length; ox++)
+                    {
+                        int a = Math.Max(top[2 * ox] ^ flip, top[(2 * ox) + 1] ^ flip), b = Math.Max(bottom[2 * ox] ^ flip, bottom[(2 * ox) + 1] ^ flip);
+                        row[ox] = (byte)(Math.Max(a, b) ^ flip);
+                    }
+                }
+            }
+
+            return;
+        }
+
         for (int p = 0; p < planes; p++)
         {
-            ReadOnlySpan<T> plane = x.Slice(p * h * w, h * w);
-            Span<T> output = y.Slice(p * oh * ow, oh * ow);
+            ReadOnlySpan<byte> plane = xb.Slice(p * h * w, h * w);
+            Span<byte> output = yb.Slice(p * oh * ow, oh * ow);
             for (int oy = 0; oy < oh; oy++)
             {
+                int iy0 = (oy * sy) - py;
                 for (int ox = 0; ox < ow; ox++)
                 {
-                    T best = T.MinValue;
+                    int ix0 = (ox * sx) - px, best = 0;
                     for (int ky = 0; ky < kh; ky++)
                     {
-                        int iy = (oy * sy) - py + (ky * dy);
+                        int iy = iy0 + (ky * dy);
                         if ((uint)iy >= (uint)h)
                         {
                             continue;
                         }
 
+                        ReadOnlySpan<byte> row = plane.Slice(iy * w, w);
                         for (int kx = 0; kx < kw; kx++)
                         {
-                            int ix = (ox * sx) - px + (kx * dx);
+                            int ix = ix0 + (kx * dx);
                             if ((uint)ix < (uint)w)
                             {
-                                best = T.Max(best, plane[(iy * w) + ix]);
+                                best = Math.Max(best, row[ix] ^ flip);
                             }
                         }
                     }
 
-                    output[(oy * ow) + ox] = best;
+                    output[(oy * ow) + ox] = (byte)(best ^ flip);
                 }
             }
         }
