@@ -388,6 +388,23 @@ public class QuantizationTests
         ]);
     }
 
+    /// <summary>Every inner loop of the integer GEMMs this processor can run (tests force each).</summary>
+    private static List<IntegerGemmPath> IntegerPaths()
+    {
+        var paths = new List<IntegerGemmPath> { IntegerGemmPath.Portable };
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+        {
+            paths.Add(IntegerGemmPath.AvxVnni);
+        }
+
+        if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+        {
+            paths.Add(IntegerGemmPath.Avx512);
+        }
+
+        return paths;
+    }
+
     [Fact]
     public void Integer_gemm_paths_agree_with_the_definition()
     {
@@ -416,18 +433,7 @@ public class QuantizationTests
                         }
                     }
 
-                    var paths = new List<IntegerGemmPath> { IntegerGemmPath.Portable };
-                    if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
-                    {
-                        paths.Add(IntegerGemmPath.AvxVnni);
-                    }
-
-                    if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
-                    {
-                        paths.Add(IntegerGemmPath.Avx512);
-                    }
-
-                    foreach (IntegerGemmPath path in paths)
+                    foreach (IntegerGemmPath path in IntegerPaths())
                     {
                         var y = new int[m * n];
                         IntegerGemm.Multiply(a, aSigned, aZero, b, bSigned, bZero, y, new int[m], m, n, k, path);
@@ -445,16 +451,7 @@ public class QuantizationTests
     {
         var rng = new Random(12);
         using var context = new ModelSdk.Runtime.KernelContext(2);
-        var paths = new List<IntegerGemmPath> { IntegerGemmPath.Portable };
-        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
-        {
-            paths.Add(IntegerGemmPath.AvxVnni);
-        }
-
-        if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
-        {
-            paths.Add(IntegerGemmPath.Avx512);
-        }
+        List<IntegerGemmPath> paths = IntegerPaths();
 
         // Odd sizes, ragged quads, partial panels and tiles, row chunks, and products large enough to split over the workers.
         foreach ((int m, int n, int k) in new[] { (1, 1, 1), (5, 17, 3), (7, 40, 9), (6, 16, 4), (13, 7, 600), (1, 75, 257), (97, 33, 130), (200, 70, 64), (31, 300, 101) })
