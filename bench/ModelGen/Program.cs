@@ -5,29 +5,59 @@
 //   mobilenetv3_small_full.onnx         torchvision's MobileNetV3-small at width 1.0 with 1000 classes, 1×3×224×224,
 //                                       in the form torch's opset-13 export gives (BatchNorm folded into Conv biases,
 //                                       Hardswish as HardSigmoid·x, squeeze-excitation as GlobalAveragePool → 1×1 Convs)
-// Usage: ModelGen <output folder>. A file whose bytes did not change is not rewritten, so the build's
-// incremental checks keep the compiled models.
+// The int8 entries (issue 5), quantized from those models in ONNX Runtime's QDQ format with min/max
+// calibration (QdqQuantizer), so that ONNX Runtime and ModelSdk run the same quantized file:
+//   matmul_1024_qdq.onnx                the MatMul: uint8 input, int8 per-column weights, uint8 output
+//   mlp_784_b1_qdq.onnx                 the MLP at batch 1, calibrated on mlp-calibration.csv
+//   digits_qdq.onnx                     the Digits sample's CNN, calibrated on its digits-calibration.csv
+// and, into the data folder (inside the bench project: the SDK reads calibration data only from there),
+// the calibration CSVs that the <OnnxModel Quantize="int8"> items use:
+//   mlp-calibration.csv                 100 seeded uniform samples in [-1, 1), the bench inputs' distribution
+//   digits-calibration.csv              a copy of samples/Digits/Data/digits-calibration.csv
+// Usage: ModelGen <models folder> <data folder> <Digits sample folder>. A file whose bytes did not change
+// is not rewritten, so the build's incremental checks keep the compiled models.
+using System.Globalization;
 using Google.Protobuf;
 using ModelSdk.Onnx;
 
-if (args.Length != 1)
+if (args.Length != 3)
 {
-    Console.Error.WriteLine("usage: ModelGen <output folder>");
+    Console.Error.WriteLine("usage: ModelGen <models folder> <data folder> <Digits sample folder>");
     return 2;
 }
 
-string folder = args[0];
+string folder = args[0], dataFolder = args[1], digitsFolder = args[2];
 Directory.CreateDirectory(folder);
+Directory.CreateDirectory(dataFolder);
 Write("mlp_784_b1.onnx", BenchModels.Mlp(batch: 1));
 Write("mlp_784_b64.onnx", BenchModels.Mlp(batch: 64));
 Write("matmul_1024.onnx", BenchModels.MatMul(1024));
 Write("mobilenetv3_small_full.onnx", BenchModels.MobileNetV3Small());
+
+float[][] mlpCalibration = BenchModels.UniformSamples(100, 784, seed: 7010);
+WriteText(Path.Combine(dataFolder, "mlp-calibration.csv"), string.Join("\n", mlpCalibration.Select(r => string.Join(",", r.Select(v => v.ToString("R", CultureInfo.InvariantCulture))))) + "\n");
+Write("mlp_784_b1_qdq.onnx", QdqQuantizer.Quantize(BenchModels.Mlp(batch: 1), mlpCalibration));
+
+// One 1024×1024 sample of the bench input's distribution: the product's range is what calibration needs.
+Write("matmul_1024_qdq.onnx", QdqQuantizer.Quantize(BenchModels.MatMul(1024), BenchModels.UniformSamples(1, 1024 * 1024, seed: 7011)));
+
+string digitsCalibration = File.ReadAllText(Path.Combine(digitsFolder, "Data", "digits-calibration.csv"));
+WriteText(Path.Combine(dataFolder, "digits-calibration.csv"), digitsCalibration);
+float[][] digitsSamples = digitsCalibration.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+    .Select(line => line.Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+// The float models again under their own names for the <OnnxModel Quantize="int8"> items (the SDK keys a
+// compiled model by its file, so one file cannot be compiled twice).
+Write("mlp_784_b1_int8.onnx", BenchModels.Mlp(batch: 1));
+WriteBytes(Path.Combine(folder, "digits_int8.onnx"), File.ReadAllBytes(Path.Combine(digitsFolder, "Models", "digits.onnx")));
+Write("digits_qdq.onnx", QdqQuantizer.Quantize(ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(digitsFolder, "Models", "digits.onnx"))), digitsSamples));
 return 0;
 
-void Write(string name, ModelProto model)
+void Write(string name, ModelProto model) => WriteBytes(Path.Combine(folder, name), model.ToByteArray());
+
+void WriteText(string path, string text) => WriteBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
+
+void WriteBytes(string path, byte[] bytes)
 {
-    string path = Path.Combine(folder, name);
-    byte[] bytes = model.ToByteArray();
     if (!File.Exists(path) || !File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
     {
         File.WriteAllBytes(path, bytes);
@@ -55,6 +85,27 @@ internal static class BenchModels
         string b = g.Initializer("b", [n, n], MathF.Sqrt(3f / n));
         g.Output(g.Node("MatMul", [a, b]), "y", n, n);
         return g.Model();
+    }
+
+    /// <summary>Seeded samples uniform in [-1, 1) (SplitMix64, independent of System.Random's implementation).</summary>
+    public static float[][] UniformSamples(int count, int length, ulong seed)
+    {
+        ulong state = seed;
+        var samples = new float[count][];
+        for (int s = 0; s < count; s++)
+        {
+            samples[s] = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                ulong z = state += 0x9E3779B97F4A7C15UL;
+                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+                z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+                z ^= z >> 31;
+                samples[s][i] = ((z >> 40) * (1f / (1 << 24)) * 2) - 1;
+            }
+        }
+
+        return samples;
     }
 
     /// <summary>torchvision.models.mobilenet_v3_small(width_mult=1.0, num_classes=1000) with random weights, eval mode.</summary>

@@ -74,6 +74,21 @@ public abstract class ModelBenchmark : IDisposable
     [Benchmark]
     public void ModelSdk() => RunModelSdk();
 
+    /// <summary>
+    /// Whether the outputs are dequantized uint8 (a QDQ model): <see cref="CompareOutputs"/> then measures the
+    /// largest difference in quanta of the output (the model's <c>output_scale</c> metadata, written by ModelGen).
+    /// </summary>
+    protected virtual bool QuantizedOutput => false;
+
+    /// <summary>
+    /// The largest <see cref="CompareOutputs"/> result that passes <c>--check</c>: relative L2 1e-4 for float
+    /// models; one quantum for QDQ models (the two sides may round a tie differently); int8 classes override it.
+    /// </summary>
+    public virtual double Tolerance => QuantizedOutput ? 1.001 : 1e-4;
+
+    /// <summary>What <see cref="CompareOutputs"/> measures, for the program's report.</summary>
+    public string Measure => QuantizedOutput ? "max difference in output quanta" : "relative L2 difference";
+
     /// <summary>Calls the generated class's span overload.</summary>
     protected abstract void RunModelSdk();
 
@@ -92,6 +107,9 @@ public abstract class ModelBenchmark : IDisposable
         Threads = 1;
         SetupOnnxRuntime();
         float[][] expected = Outputs.Select(o => ((float[])o.Data).ToArray()).ToArray();
+        double quantum = QuantizedOutput
+            ? double.Parse(_session!.ModelMetadata.CustomMetadataMap["output_scale"], System.Globalization.CultureInfo.InvariantCulture)
+            : 0;
         CleanupOnnxRuntime();
         foreach (var o in Outputs)
         {
@@ -104,6 +122,16 @@ public abstract class ModelBenchmark : IDisposable
         for (int i = 0; i < expected.Length; i++)
         {
             float[] actual = (float[])Outputs[i].Data;
+            if (QuantizedOutput)
+            {
+                for (int j = 0; j < actual.Length; j++)
+                {
+                    worst = Math.Max(worst, Math.Abs(actual[j] - (double)expected[i][j]) / quantum);
+                }
+
+                continue;
+            }
+
             double diff = 0, norm = 0;
             for (int j = 0; j < actual.Length; j++)
             {
@@ -150,6 +178,9 @@ public abstract class ModelBenchmark : IDisposable
         long[] l => OrtValue.CreateTensorValueFromMemory(l, shape),
         _ => throw new NotSupportedException(data.GetType().Name),
     };
+
+    /// <summary>Seeded uniform values in [0, 1).</summary>
+    protected static float[] UnitFloats(int count, int seed) => RandomFloats(count, seed).Select(v => (v + 1) / 2).ToArray();
 
     /// <summary>Seeded uniform values in [-1, 1).</summary>
     protected static float[] RandomFloats(int count, int seed)

@@ -185,3 +185,129 @@ public class BertTinyBenchmark : ModelBenchmark
 
     protected override void DisposeModelSdk() => _model?.Dispose();
 }
+
+/// <summary>
+/// The MatMul 1024³ in QDQ form (bench/ModelGen: uint8 input, int8 per-column weights, uint8 output, then
+/// dequantized), run by both sides on the integer kernels: 2·1024³ integer operations per run, in the
+/// GFLOP/s column; the program prints the ratio to <see cref="MatMul1024Benchmark"/>'s float throughput.
+/// </summary>
+public class MatMul1024QdqBenchmark : ModelBenchmark
+{
+    /// <summary>Read by <see cref="GFlopsColumn"/>.</summary>
+    public static double FlopsPerRun => 2.0 * 1024 * 1024 * 1024;
+
+    private readonly float[] _a = RandomFloats(MatMul1024Qdq.ALength, 3);
+    private readonly float[] _y = new float[MatMul1024Qdq.YLength];
+    private MatMul1024Qdq? _model;
+
+    protected override string ModelFile => "matmul_1024_qdq.onnx";
+
+    protected override bool QuantizedOutput => true;
+
+    protected override IReadOnlyList<(string Name, long[] Shape, Array Data)> Inputs => [("a", [1024, 1024], _a)];
+
+    protected override IReadOnlyList<(string Name, long[] Shape, Array Data)> Outputs => [("y", [1024, 1024], _y)];
+
+    protected override void CreateModelSdk(int threads) => _model = new MatMul1024Qdq(ModelTarget.Cpu, threads);
+
+    protected override void RunModelSdk() => _model!.Run(_a, _y);
+
+    protected override void DisposeModelSdk() => _model?.Dispose();
+}
+
+/// <summary>The MLP at batch 1 in QDQ form (bench/ModelGen, min/max calibration), run by both sides on the integer kernels.</summary>
+public class MlpBatch1QdqBenchmark : ModelBenchmark
+{
+    private readonly float[] _x = RandomFloats(MlpBatch1Qdq.XLength, 1);
+    private readonly float[] _y = new float[MlpBatch1Qdq.YLength];
+    private MlpBatch1Qdq? _model;
+
+    protected override string ModelFile => "mlp_784_b1_qdq.onnx";
+
+    protected override bool QuantizedOutput => true;
+
+    protected override IReadOnlyList<(string Name, long[] Shape, Array Data)> Inputs => [("x", [1, 784], _x)];
+
+    protected override IReadOnlyList<(string Name, long[] Shape, Array Data)> Outputs => [("y", [1, 10], _y)];
+
+    protected override void CreateModelSdk(int threads) => _model = new MlpBatch1Qdq(ModelTarget.Cpu, threads);
+
+    protected override void RunModelSdk() => _model!.Run(_x, _y);
+
+    protected override void DisposeModelSdk() => _model?.Dispose();
+}
+
+/// <summary>The digits CNN in QDQ form (bench/ModelGen, calibrated on the sample's calibration data), run by both sides on the integer kernels.</summary>
+public class DigitsCnnQdqBenchmark : ModelBenchmark
+{
+    private readonly float[] _pixels = UnitFloats(DigitsCnnQdq.PixelsLength, 4);
+    private readonly float[] _scores = new float[DigitsCnnQdq.ScoresLength];
+    private DigitsCnnQdq? _model;
+
+    protected override string ModelFile => "digits_qdq.onnx";
+
+    protected override bool QuantizedOutput => true;
+
+    protected override IReadOnlyList<(string Name, long[] Shape, Array Data)> Inputs => [("pixels", [1, 1, 8, 8], _pixels)];
+
+    protected override IReadOnlyList<(string Name, long[] Shape, Array Data)> Outputs => [("scores", [1, 10], _scores)];
+
+    protected override void CreateModelSdk(int threads) => _model = new DigitsCnnQdq(ModelTarget.Cpu, threads);
+
+    protected override void RunModelSdk() => _model!.Run(_pixels, _scores);
+
+    protected override void DisposeModelSdk() => _model?.Dispose();
+}
+
+/// <summary>
+/// The MLP at batch 1 quantized by the build (<c>Quantize="int8"</c>, calibrated on ModelGen's seeded
+/// samples), against ONNX Runtime running the float model; the program compares it with <see cref="MlpBatch1Benchmark"/>.
+/// </summary>
+public class MlpBatch1Int8Benchmark : ModelBenchmark
+{
+    private readonly float[] _x = RandomFloats(MlpBatch1Int8.XLength, 1);
+    private readonly float[] _y = new float[MlpBatch1Int8.YLength];
+    private MlpBatch1Int8? _model;
+
+    protected override string ModelFile => "mlp_784_b1.onnx";
+
+    /// <summary>int8 against float: the quantization error, not rounding.</summary>
+    public override double Tolerance => 0.05;
+
+    protected override IReadOnlyList<(string Name, long[] Shape, Array Data)> Inputs => [("x", [1, 784], _x)];
+
+    protected override IReadOnlyList<(string Name, long[] Shape, Array Data)> Outputs => [("y", [1, 10], _y)];
+
+    protected override void CreateModelSdk(int threads) => _model = new MlpBatch1Int8(ModelTarget.Cpu, threads);
+
+    protected override void RunModelSdk() => _model!.Run(_x, _y);
+
+    protected override void DisposeModelSdk() => _model?.Dispose();
+}
+
+/// <summary>
+/// The digits CNN quantized by the build (<c>Quantize="int8"</c>, the sample's calibration data), against ONNX
+/// Runtime running the float model; the program compares it with <see cref="DigitsCnnBenchmark"/>.
+/// Inputs in [0, 1), the range of the digits' pixels that calibration saw.
+/// </summary>
+public class DigitsCnnInt8Benchmark : ModelBenchmark
+{
+    private readonly float[] _pixels = UnitFloats(DigitsCnnInt8.PixelsLength, 4);
+    private readonly float[] _scores = new float[DigitsCnnInt8.ScoresLength];
+    private DigitsCnnInt8? _model;
+
+    protected override string ModelFile => "digits.onnx";
+
+    /// <summary>int8 against float: the quantization error, not rounding.</summary>
+    public override double Tolerance => 0.05;
+
+    protected override IReadOnlyList<(string Name, long[] Shape, Array Data)> Inputs => [("pixels", [1, 1, 8, 8], _pixels)];
+
+    protected override IReadOnlyList<(string Name, long[] Shape, Array Data)> Outputs => [("scores", [1, 10], _scores)];
+
+    protected override void CreateModelSdk(int threads) => _model = new DigitsCnnInt8(ModelTarget.Cpu, threads);
+
+    protected override void RunModelSdk() => _model!.Run(_pixels, _scores);
+
+    protected override void DisposeModelSdk() => _model?.Dispose();
+}

@@ -23,7 +23,14 @@ internal sealed class MatMulIntegerOperator : IOperator
     }
 
     public void Lower(LoweringContext ctx)
-        => IntegerLinear.EmitMatMul(ctx, MatMulOperator.Operands.Of(ctx.Attributes()), ctx.Input(0), ctx.Input(1), ctx.OptionalInput(2), ctx.OptionalInput(3), ctx.Output(0));
+    {
+        MatMulOperator.Operands o = MatMulOperator.Operands.Of(ctx.Attributes());
+        Value a = ctx.Input(0), b = ctx.Input(1), y = ctx.Output(0);
+        if (!IntegerLinear.TryEmitPacked(ctx, a, b, ctx.OptionalInput(2), ctx.OptionalInput(3), [], null, null, y, IntegerLinear.Rows(a, o), o.N, o.K))
+        {
+            IntegerLinear.EmitMatMul(ctx, o, a, b, ctx.OptionalInput(2), ctx.OptionalInput(3), y);
+        }
+    }
 
     public long CountMacs(Node node) => (long)node.Outputs[0].ElementCount * node.Inputs[0]!.KnownShape[^1];
 }
@@ -56,6 +63,19 @@ internal sealed class QLinearMatMulOperator : IOperator
     {
         MatMulOperator.Operands o = MatMulOperator.Operands.Of(ctx.Attributes(), 0, 3);
         Value y = ctx.Output(0);
+        Value aScale = ctx.Input(1), bScale = ctx.Input(4), yScale = ctx.Input(6);
+        if (aScale.Constant is { } sa && bScale.Constant is { } sb && yScale.Constant is { } sy)
+        {
+            // The multiplier as Requantize computes it (x · w / y in single precision), so both paths agree exactly.
+            float[] w = sb.ToFloats();
+            float x = sa.ToFloats()[0], yv = sy.ToFloats()[0];
+            float[] multiplier = w.Select(s => x * s / yv).ToArray();
+            if (IntegerLinear.TryEmitPacked(ctx, ctx.Input(0), ctx.Input(3), ctx.Input(2), ctx.Input(5), [], multiplier, ctx.Input(7), y, IntegerLinear.Rows(ctx.Input(0), o), o.N, o.K))
+            {
+                return;
+            }
+        }
+
         Value accumulators = ctx.Temporary(ElementType.Int32, y.KnownShape, "accumulators");
         IntegerLinear.EmitMatMul(ctx, o, ctx.Input(0), ctx.Input(3), ctx.Input(2), ctx.Input(5), accumulators);
         bool perColumn = ctx.Input(4).ElementCount > 1;
@@ -126,6 +146,11 @@ internal sealed class QLinearConvOperator : IOperator
     public void Lower(LoweringContext ctx)
     {
         Value y = ctx.Output(0);
+        if (TryEmitPacked(ctx, y))
+        {
+            return;
+        }
+
         Value accumulators = ctx.Temporary(ElementType.Int32, y.KnownShape, "accumulators");
         IntegerLinear.EmitConv(ctx, ctx.Input(0), ctx.Input(3), ctx.Input(2), ctx.Input(5), accumulators);
         int[] shape = y.KnownShape;
@@ -134,6 +159,134 @@ internal sealed class QLinearConvOperator : IOperator
     }
 
     public long CountMacs(Node node) => IntegerLinear.ConvMacs(node, 3);
+
+    /// <summary>
+    /// A 2-d convolution without groups by constant weights whose zero point is 0 once shifted, with constant
+    /// parameters: one <see cref="QuantizedConv"/> call (unfolded input × weights packed now, bias and
+    /// requantization in the store).
+    /// </summary>
+    private static bool TryEmitPacked(LoweringContext ctx, Value y)
+    {
+        Value x = ctx.Input(0), w = ctx.Input(3), xZero = ctx.Input(2), wZero = ctx.Input(5);
+        InferenceContext attributes = ctx.Attributes();
+        int[] xs = x.KnownShape, ws = w.KnownShape;
+        if (xs.Length != 4 || attributes.Int("group", 1) != 1 || w.Constant is null || xZero.Constant is null || wZero.Constant is null
+            || ctx.Input(1).Constant is not { } sx || ctx.Input(4).Constant is not { } sw || ctx.Input(6).Constant is not { } sy
+            || (ctx.OptionalInput(8) is { } b && b.Constant is null))
+        {
+            return false;
+        }
+
+        WindowGeometry window = WindowGeometry.Resolve(attributes, xs[2..], ws[2..], ceilMode: false);
+        int outChannels = ws[0], depth = xs[1] * window.Taps, pixels = Shapes.ElementCount(window.Output);
+
+        // The weights [outChannels, channels, taps] as the right operand [taps · channels, outChannels]: the kernel
+        // unfolds the input channels-last, one run of channels per tap.
+        ReadOnlySpan<byte> source = w.Constant.Bytes;
+        int channels = xs[1], taps = window.Taps;
+        var transposed = new byte[source.Length];
+        for (int o = 0; o < outChannels; o++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                for (int t = 0; t < taps; t++)
+                {
+                    transposed[(((t * channels) + c) * outChannels) + o] = source[(((o * channels) + c) * taps) + t];
+                }
+            }
+        }
+
+        int paddedHeight = ((window.Output[0] - 1) * window.Strides[0]) + ((window.Kernel[0] - 1) * window.Dilations[0]) + 1;
+        int paddedWidth = ((window.Output[1] - 1) * window.Strides[1]) + ((window.Kernel[1] - 1) * window.Dilations[1]) + 1;
+
+        int[] bias = ctx.OptionalInput(8) is { Constant: { } bc } ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(bc.Bytes).ToArray() : [];
+        if (IntegerLinear.PackWeights(transposed, w.Type, wZero, x.Type, xZero, bias, depth, outChannels) is not var (packed, terms)
+            || PackedIntegerGemm.ScratchLength(pixels, depth) > int.MaxValue / 2)
+        {
+            return false;
+        }
+
+        // The multiplier as Requantize computes it (x · w / y in single precision), so both paths agree exactly.
+        float xScale = sx.ToFloats()[0], yScale = sy.ToFloats()[0];
+        float[] multiplier = sw.ToFloats().Select(s => xScale * s / yScale).ToArray();
+        ctx.Emit(nameof(QuantizedConv), [x.Type, y.Type],
+        [
+            ctx.In("x", x),
+            ctx.In("w", ctx.Constant(new Tensor(ElementType.Int8, [packed.Length], packed), "wPacked")),
+            ctx.In("terms", ctx.Constant(Tensor.From<int>(ElementType.Int32, [terms.Length], terms), "terms")),
+            ctx.In("scale", ctx.Constant(IntegerLinear.Padded(multiplier, outChannels), "scale")),
+            ctx.In("xZeroPoint", xZero),
+            ctx.In("yZeroPoint", ctx.Input(7)),
+            ctx.Out("y", y),
+            ctx.Out("padded", ctx.Temporary(x.Type, [paddedHeight * paddedWidth * channels], "channelsLast")),
+            ctx.Out("col", ctx.Temporary(x.Type, [pixels * depth], "unfolded")),
+            ctx.Out("scratch", ctx.Temporary(ElementType.UInt8, [(int)Math.Max(1, PackedIntegerGemm.ScratchLength(pixels, depth))], "scratch")),
+            PlanArg.Int("batch", xs[0]),
+            PlanArg.Int("channels", xs[1]),
+            PlanArg.Int("outChannels", outChannels),
+            .. window.KernelArgs(),
+            ctx.Context(),
+        ]);
+        return true;
+    }
+}
+
+/// <summary>
+/// An 8-bit matrix product by constant weights with its bias and output conversion, fused by
+/// <see cref="Passes.QdqFusionPass"/> from a Gemm in QDQ form or from MatMulInteger → int32 Add →
+/// DequantizeLinear. Inputs: A (int8/uint8 <c>[…, K]</c>), B (constant <c>[K, N]</c>), A's zero point,
+/// B's zero point (optional), the int32 bias (optional, <c>[N]</c>), the float32 multiplier (one or
+/// <c>[N]</c>), and the output zero point (optional). The output is float32 (<c>(A·B + bias) · multiplier</c>)
+/// or int8/uint8 (requantized, rounding half to even). Lowered onto <see cref="QuantizedMatMul"/>.
+/// </summary>
+[OnnxOperator("QGemm", Domain = FusedDomain.Name)]
+internal sealed class FusedQGemmOperator : IOperator
+{
+    public void Infer(InferenceContext ctx) => throw FusedDomain.NotForModels(ctx);
+
+    public void Lower(LoweringContext ctx)
+    {
+        Value a = ctx.Input(0), b = ctx.Input(1), y = ctx.Output(0);
+        int k = b.KnownShape[0], n = b.KnownShape[1];
+        int[] bias = ctx.OptionalInput(4) is { Constant: { } c } ? c.Bytes.Length == 4 * n ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(c.Bytes).ToArray() : [] : [];
+        float[] multiplier = ctx.Input(5).Constant!.ToFloats();
+        if (!IntegerLinear.TryEmitPacked(ctx, a, b, ctx.OptionalInput(2), ctx.OptionalInput(3), bias, multiplier, ctx.OptionalInput(6), y, (int)(a.ElementCount / Math.Max(1, k)), n, k))
+        {
+            throw new InvalidOperationException($"{ctx.Node}: the fusion pass made a QGemm its kernel cannot run.");
+        }
+    }
+
+    public long CountMacs(Node node) => (long)node.Outputs[0].ElementCount * node.Inputs[1]!.KnownShape[0];
+}
+
+/// <summary>
+/// MaxPool on an int8/uint8 tensor, fused by <see cref="Passes.QdqFusionPass"/> from DequantizeLinear →
+/// MaxPool → QuantizeLinear with the same per-tensor parameters at both ends (the maximum commutes with
+/// dequantization). MaxPool's attributes; 2-d, without the indices output. Lowered onto <see cref="QuantizedMaxPool"/>.
+/// </summary>
+[OnnxOperator("QMaxPool", Domain = FusedDomain.Name)]
+internal sealed class FusedQMaxPoolOperator : IOperator
+{
+    public void Infer(InferenceContext ctx) => throw FusedDomain.NotForModels(ctx);
+
+    public void Lower(LoweringContext ctx)
+    {
+        Value x = ctx.Input(0), y = ctx.Output(0);
+        InferenceContext attributes = ctx.Attributes();
+        int[] xs = x.KnownShape;
+        int[] kernel = WindowGeometry.KernelAttribute(attributes, xs.Length - 2)!;
+        WindowGeometry window = WindowGeometry.Resolve(attributes, xs[2..], kernel, ceilMode: attributes.Int("ceil_mode", 0) != 0);
+        ctx.Emit(nameof(QuantizedMaxPool), [x.Type],
+        [
+            ctx.In("x", x),
+            ctx.Out("y", y),
+            PlanArg.Int("planes", xs[0] * xs[1]),
+            .. window.KernelArgs(),
+        ]);
+    }
+
+    public long CountMacs(Node node)
+        => node.Outputs[0].ElementCount * (node.Attributes.TryGetValue("kernel_shape", out Ir.Attribute? k) ? k.Ints.Aggregate(1L, (p, d) => p * d) : 1);
 }
 
 /// <summary>Validation and lowering shared by the integer matrix products and convolutions.</summary>
@@ -204,6 +357,61 @@ internal static class IntegerLinear
         }
     }
 
+    /// <summary>A per-column multiplier padded with zeros to whole eights (the store reads eight at a time); one value as is.</summary>
+    public static Tensor Padded(float[] scale, int n)
+    {
+        float[] values = scale.Length == 1 ? scale : [.. scale, .. new float[PackedIntegerGemm.PaddedColumns(n) - scale.Length]];
+        return Tensor.FromFloats([values.Length], values);
+    }
+
+    /// <summary>
+    /// Packs constant weights <paramref name="b"/> (<c>[k, n]</c> bytes) for <see cref="PackedIntegerGemm"/> and folds
+    /// the bias and the left zero point's correction into per-column terms; null when the weights' zero point is
+    /// not 0 once shifted to signed.
+    /// </summary>
+    public static (byte[] Packed, int[] Terms)? PackWeights(
+        ReadOnlySpan<byte> b, ElementType bType, Value? bZero, ElementType aType, Value? aZero, ReadOnlySpan<int> bias, int k, int n)
+    {
+        var packed = new byte[PackedIntegerGemm.PackedLength(k, n)];
+        var sums = new int[n];
+        if (!PackedIntegerGemm.Pack(b, bType == ElementType.Int8, bZero is null ? [] : bZero.Constant!.Bytes, k, n, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(packed.AsSpan()), sums))
+        {
+            return null;
+        }
+
+        // The left operand is read unsigned (int8 shifted by +128), so is its zero point.
+        bool aSigned = aType == ElementType.Int8;
+        int zero = aZero is null ? 0 : aSigned ? (sbyte)aZero.Constant!.Bytes[0] : aZero.Constant!.Bytes[0];
+        int shiftedZero = aSigned ? zero + 128 : zero;
+        var terms = new int[PackedIntegerGemm.PaddedColumns(n)]; // the store reads eight at a time
+        for (int j = 0; j < n; j++)
+        {
+            terms[j] = unchecked((bias.IsEmpty ? 0 : bias[j]) - (shiftedZero * sums[j]));
+        }
+
+        return (packed, terms);
+    }
+
+    /// <summary>
+    /// Whether <see cref="TryEmitPacked"/> can serve a right operand: a constant int8/uint8 matrix whose zero
+    /// point (constant, per tensor or per column) is 0 once shifted to signed, and a constant per-tensor left zero point.
+    /// </summary>
+    public static bool Packable(Value b, Value? aZero, Value? bZero)
+    {
+        if (b.Constant is null || b.KnownShape.Length != 2 || b.Type is not (ElementType.Int8 or ElementType.UInt8)
+            || (aZero is not null && (aZero.Constant is null || aZero.ElementCount != 1)) || (bZero is not null && bZero.Constant is null))
+        {
+            return false;
+        }
+
+        byte flip = b.Type == ElementType.Int8 ? (byte)0 : (byte)0x80;
+        return bZero is null ? flip == 0 : bZero.Constant!.Bytes.ToArray().All(z => (byte)(z ^ flip) == 0);
+    }
+
+    /// <summary>The rows of the one product a left operand's batch forms with a single right matrix, or -1 when it forms several.</summary>
+    public static int Rows(Value a, MatMulOperator.Operands o)
+        => o.B.Length > 2 && Shapes.ElementCount(o.B[..^2]) != 1 ? -1 : (int)Math.Min(int.MaxValue, a.ElementCount / Math.Max(1, o.K));
+
     /// <summary>Emits one <see cref="MatMulInteger"/> step for <paramref name="o"/>.</summary>
     public static void EmitMatMul(LoweringContext ctx, MatMulOperator.Operands o, Value a, Value b, Value? aZero, Value? bZero, Value y)
     {
@@ -236,6 +444,42 @@ internal static class IntegerLinear
             PlanArg.IntList("batchShape", batchShape),
             PlanArg.IntList("aBatchStrides", aStrides),
             PlanArg.IntList("bBatchStrides", bStrides));
+    }
+
+    /// <summary>
+    /// Emits one <see cref="QuantizedMatMul"/> step for <c>y = f(a · b + bias)</c> with <paramref name="b"/> packed
+    /// now (<see cref="PackedIntegerGemm"/>), the bias and the zero point's correction folded into per-column
+    /// terms, and <paramref name="scale"/> (null: int32 results) applied in the store; false, emitting nothing,
+    /// when <paramref name="b"/> is not a constant matrix whose zero point is 0 once shifted to signed or the
+    /// zero point of <paramref name="a"/> is not one constant.
+    /// </summary>
+    public static bool TryEmitPacked(
+        LoweringContext ctx, Value a, Value b, Value? aZero, Value? bZero, ReadOnlySpan<int> bias, float[]? scale, Value? yZero, Value y, int m, int n, int k)
+    {
+        if (!Packable(b, aZero, bZero) || b.KnownShape[0] != k || b.KnownShape[1] != n || m < 0
+            || PackedIntegerGemm.PackedLength(k, n) > int.MaxValue / 2 || PackedIntegerGemm.ScratchLength(m, k) > int.MaxValue / 2)
+        {
+            return false;
+        }
+
+        if (PackWeights(b.Constant!.Bytes, b.Type, bZero, a.Type, aZero, bias, k, n) is not var (packed, terms))
+        {
+            return false;
+        }
+
+        ctx.Emit(nameof(QuantizedMatMul), [a.Type, y.Type],
+            ctx.In("a", a),
+            ctx.In("b", ctx.Constant(new Tensor(ElementType.Int8, [packed.Length], packed), "bPacked")),
+            ctx.In("terms", ctx.Constant(Tensor.From<int>(ElementType.Int32, [terms.Length], terms), "terms")),
+            scale is null ? PlanArg.None("scale") : ctx.In("scale", ctx.Constant(Padded(scale, n), "scale")),
+            ctx.InOrNone("yZeroPoint", yZero),
+            ctx.Out("y", y),
+            ctx.Out("scratch", ctx.Temporary(ElementType.UInt8, [(int)Math.Max(1, PackedIntegerGemm.ScratchLength(m, k))], "scratch")),
+            PlanArg.Int("m", m),
+            PlanArg.Int("n", n),
+            PlanArg.Int("k", k),
+            ctx.Context());
+        return true;
     }
 
     /// <summary>Emits one <see cref="ConvInteger"/> step: im2col scratch unless the kernel is pointwise.</summary>

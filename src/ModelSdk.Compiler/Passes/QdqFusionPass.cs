@@ -41,13 +41,15 @@ public sealed class QdqFusionPass(OperatorRegistry registry, string? modelPath) 
             Node? op = node.Inputs.Count > 0 ? node.Inputs[0]?.Producer : null;
             Node[]? fused = null;
             if (Is(node, "QuantizeLinear") && op is not null && op.Domain.Length == 0 && !node.Outputs[0].IsConstant
-                && readers.GetValueOrDefault(op.Outputs[0]) == 1 && !outputs.Contains(op.Outputs[0]))
+                && ((readers.GetValueOrDefault(op.Outputs[0]) == 1 && !outputs.Contains(op.Outputs[0]))
+                    || Is(op, "MaxPool"))) // cheap: a pooled tensor that others read in float is pooled twice rather than not fused
             {
                 fused = op.OpType switch
                 {
                     "Conv" => FuseConv(op, node),
                     "MatMul" => FuseMatMul(op, node),
                     "Gemm" => FuseGemm(op, node),
+                    "MaxPool" => FuseMaxPool(op, node),
                     _ => null,
                 };
             }
@@ -62,7 +64,64 @@ public sealed class QdqFusionPass(OperatorRegistry registry, string? modelPath) 
             }
         }
 
-        graph.Nodes = result;
+        graph.Nodes = FuseDequantizedSums(result, readers, outputs);
+    }
+
+    /// <summary>
+    /// MatMulInteger by a constant matrix, optionally an int32 Add of a constant per-column bias, then
+    /// DequantizeLinear of the sums (per tensor or per column, zero point 0) becomes one QGemm with a
+    /// float32 output: the form a quantized layer whose output stays float takes (<see cref="Quantization.Int8Rewrite"/>).
+    /// </summary>
+    private static List<Node> FuseDequantizedSums(List<Node> nodes, Dictionary<Value, int> readers, HashSet<Value> outputs)
+    {
+        var result = new List<Node>(nodes.Count);
+        foreach (Node node in nodes)
+        {
+            result.Add(DequantizedSums(node, readers, outputs) ?? node);
+        }
+
+        return result;
+    }
+
+    private static Node? DequantizedSums(Node dq, Dictionary<Value, int> readers, HashSet<Value> outputs)
+    {
+        if (!Is(dq, "DequantizeLinear") || dq.Inputs[0] is not { Type: ElementType.Int32 } sums || dq.Outputs[0].Type != ElementType.Float32
+            || dq.Inputs[1] is not { IsConstant: true, Type: ElementType.Float32 } scale || Int(dq, "block_size", 0) != 0
+            || (dq.Inputs.Count > 2 && dq.Inputs[2] is { } z && (!z.IsConstant || z.Constant!.ToInt64s().Any(v => v != 0))))
+        {
+            return null;
+        }
+
+        bool Single(Value v) => readers.GetValueOrDefault(v) == 1 && !outputs.Contains(v);
+        Value? bias = null;
+        Node? producer = sums.Producer;
+        if (producer is not null && Is(producer, "Add") && Single(sums) && producer.Inputs[1] is { IsConstant: true, Type: ElementType.Int32 } c)
+        {
+            bias = c;
+            sums = producer.Inputs[0]!;
+            producer = sums.Producer;
+        }
+
+        if (producer is null || !Is(producer, "MatMulInteger") || !Single(sums) || producer.Inputs[1] is not { } b || b.KnownShape.Length != 2
+            || producer.Inputs[0]!.KnownShape.Length < 2)
+        {
+            return null;
+        }
+
+        int n = b.KnownShape[1], rank = sums.KnownShape.Length;
+        long axis = Int(dq, "axis", 1);
+        bool perColumn = scale.ElementCount == n && scale.KnownShape.Length == 1 && (axis < 0 ? axis + rank : axis) == rank - 1;
+        Value? aZero = producer.Inputs.Count > 2 ? producer.Inputs[2] : null, bZero = producer.Inputs.Count > 3 ? producer.Inputs[3] : null;
+        if (!(scale.ElementCount == 1 || perColumn) || !IntegerLinear.Packable(b, aZero, bZero)
+            || (bias is not null && !(bias.ElementCount == n && bias.KnownShape.Take(bias.KnownShape.Length - 1).All(d => d == 1))))
+        {
+            return null;
+        }
+
+        Value? flatBias = bias is null ? null : bias.KnownShape.Length == 1 ? bias : Constant($"{bias.Name}/flat", bias.Constant!.Reshape([n]));
+        Value multiplier = scale.KnownShape.Length == 1 ? scale : Constant($"{scale.Name}/flat", scale.Constant!.Reshape([1]));
+        return new Node($"{producer.Name}/QGemm", "QGemm", FusedDomain.Name,
+            [producer.Inputs[0], b, aZero, bZero, flatBias, multiplier], [dq.Outputs[0]], NoAttributes);
     }
 
     /// <summary>Infers the new nodes; a node its operator rejects keeps the float path (the pattern checks should have caught it).</summary>
@@ -70,7 +129,7 @@ public sealed class QdqFusionPass(OperatorRegistry registry, string? modelPath) 
     {
         try
         {
-            foreach (Node n in nodes)
+            foreach (Node n in nodes.Where(n => n.Domain != FusedDomain.Name))
             {
                 ShapeInferencePass.Resolve(registry, n, opset, modelPath).Infer(new InferenceContext(n, opset, modelPath));
             }
@@ -100,6 +159,21 @@ public sealed class QdqFusionPass(OperatorRegistry registry, string? modelPath) 
 
         Value?[] inputs = [x.Data, x.Scale, x.Zero, weights.Data, weights.Scale, weights.Zero, y.Scale, y.Zero, .. bias is null ? Array.Empty<Value?>() : [bias]];
         return [new Node($"{conv.Name}/QLinearConv", "QLinearConv", "", inputs, [q.Outputs[0]], conv.Attributes)];
+    }
+
+    /// <summary>DequantizeLinear → 2-d MaxPool → QuantizeLinear with the same parameters: MaxPool on the quantized tensor.</summary>
+    private static Node[]? FuseMaxPool(Node pool, Node q)
+    {
+        if ((pool.Outputs.Count > 1 && pool.Outputs[1] is { Name.Length: > 0 }) || pool.Inputs[0]!.KnownShape.Length != 4
+            || Activation(pool.Inputs[0]) is not { } x || Output(q) is not { } y
+            || x.Data.Type != y.Data.Type || !SameBytes(x.Scale, y.Scale) || !SameBytes(x.Zero, y.Zero))
+        {
+            return null;
+        }
+
+        return [new Node($"{pool.Name}/QMaxPool", "QMaxPool", FusedDomain.Name, [x.Data], [q.Outputs[0]], pool.Attributes)];
+
+        static bool SameBytes(Value a, Value b) => a.Constant is { } ca && b.Constant is { } cb && ca.Type == cb.Type && ca.Bytes.SequenceEqual(cb.Bytes);
     }
 
     private static Node[]? FuseMatMul(Node matmul, Node q)
@@ -147,9 +221,16 @@ public sealed class QdqFusionPass(OperatorRegistry registry, string? modelPath) 
             return [new Node($"{gemm.Name}/QLinearMatMul", "QLinearMatMul", "", [a.Data, a.Scale, a.Zero, weights.Data, weights.Scale, weights.Zero, y.Scale, y.Zero], [q.Outputs[0]], NoAttributes)];
         }
 
-        // QLinearMatMul has no bias: add it to the int32 sums, and quantize those by sy / (sa · sw).
         float sa = a.Scale.Constant!.ToFloats()[0], sy = y.Scale.Constant!.ToFloats()[0];
         float[] sw = weights.Scale.Constant!.ToFloats();
+        if (IntegerLinear.Packable(weights.Data, a.Zero, weights.Zero))
+        {
+            // One kernel call: the product, the bias and the requantization (by sa · sw / sy, as QLinearMatMul) in its store.
+            var multiplier = Constant($"{gemm.Name}/multiplier", Tensor.FromFloats([sw.Length], sw.Select(s => sa * s / sy).ToArray()));
+            return [new Node($"{gemm.Name}/QGemm", "QGemm", FusedDomain.Name, [a.Data, weights.Data, a.Zero, weights.Zero, bias, multiplier, y.Zero], [q.Outputs[0]], NoAttributes)];
+        }
+
+        // QLinearMatMul has no bias: add it to the int32 sums, and quantize those by sy / (sa · sw).
         var requantize = Constant($"{gemm.Name}/requantizeScale", sw.Length == 1 ? Tensor.FromFloats([], sy / (sa * sw[0])) : Tensor.FromFloats([n], sw.Select(s => sy / (sa * s)).ToArray()));
         Value zero = y.Zero;
         if (sw.Length > 1)

@@ -337,6 +337,38 @@ public class QuantizationTests
         OrtAgreement.AssertMatches(b.Build(), [("x", Bytes(xType, xShape, 1))]);
     }
 
+    public static TheoryData<string, ElementType, ElementType, int[], int[], (string, object)[]> PackedQLinearConvCases => new()
+    {
+        { "uint8, 3×3, padded", ElementType.UInt8, ElementType.Int8, [1, 3, 9, 11], [4, 3, 3, 3], [("pads", new[] { 1, 1, 1, 1 })] },
+        { "int8, batch 2, strides, asymmetric pads", ElementType.Int8, ElementType.Int8, [2, 5, 10, 9], [7, 5, 3, 2], [("pads", new[] { 1, 0, 2, 1 }), ("strides", new[] { 2, 1 })] },
+        { "uint8 weights at 128, dilations", ElementType.UInt8, ElementType.UInt8, [1, 2, 12, 12], [33, 2, 3, 3], [("dilations", new[] { 2, 2 }), ("pads", new[] { 2, 2, 2, 2 })] },
+        { "many channels", ElementType.UInt8, ElementType.Int8, [1, 40, 6, 7], [19, 40, 3, 3], [("pads", new[] { 1, 1, 1, 1 })] },
+    };
+
+    /// <summary>Weights with zero points 0 once shifted (what quantizers write): one <see cref="QuantizedConv"/> call, exact.</summary>
+    [Theory]
+    [MemberData(nameof(PackedQLinearConvCases))]
+    public void Packed_QLinearConv_matches_onnxruntime(string name, ElementType xType, ElementType wType, int[] xShape, int[] wShape, (string, object)[] attributes)
+    {
+        _ = name;
+        int m = wShape[0];
+        var b = new OnnxModelBuilder(10);
+        string x = b.Input("x", xType, Dims(xShape));
+        string?[] inputs =
+        [
+            x, b.Initializer("xs", Tensor.FromFloats([], 0.03f)), b.Initializer("xz", Scalar(xType, xType == ElementType.Int8 ? -4 : 130)),
+            b.Initializer("w", Bytes(wType, wShape, 2)),
+            b.Initializer("ws", TensorAssert.Random([m], 3, 0.002f, 0.02f)),
+            b.Initializer("wz", new Tensor(wType, [m], Enumerable.Repeat(wType == ElementType.Int8 ? (byte)0 : (byte)128, m).ToArray())),
+            b.Initializer("ys", Tensor.FromFloats([], 0.7f)), b.Initializer("yz", Scalar(xType, xType == ElementType.Int8 ? -1 : 127)),
+            b.Initializer("bias", OrtAgreement.Int32s([m], 5)),
+        ];
+        b.Output(b.Node("QLinearConv", inputs, attributes), xType);
+        byte[] model = b.Build();
+        Assert.Contains("step QuantizedConv<", ModelRunner.Compile(model).PlanText);
+        OrtAgreement.AssertMatches(model, [("x", Bytes(xType, xShape, 1))]);
+    }
+
     [Fact]
     public void QLinearConv_with_run_time_scales_matches_onnxruntime()
     {
@@ -354,6 +386,23 @@ public class QuantizationTests
             ("w", Bytes(ElementType.UInt8, [3, 2, 3, 3], 2)), ("ws", Tensor.FromFloats([], 0.01f)), ("wz", Scalar(ElementType.UInt8, 100)),
             ("ys", Tensor.FromFloats([], 2f)), ("yz", Scalar(ElementType.UInt8, 90)),
         ]);
+    }
+
+    /// <summary>Every inner loop of the integer GEMMs this processor can run (tests force each).</summary>
+    private static List<IntegerGemmPath> IntegerPaths()
+    {
+        var paths = new List<IntegerGemmPath> { IntegerGemmPath.Portable };
+        if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+        {
+            paths.Add(IntegerGemmPath.AvxVnni);
+        }
+
+        if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
+        {
+            paths.Add(IntegerGemmPath.Avx512);
+        }
+
+        return paths;
     }
 
     [Fact]
@@ -384,22 +433,107 @@ public class QuantizationTests
                         }
                     }
 
-                    var paths = new List<IntegerGemmPath> { IntegerGemmPath.Portable };
-                    if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
-                    {
-                        paths.Add(IntegerGemmPath.AvxVnni);
-                    }
-
-                    if (System.Runtime.Intrinsics.X86.Avx512BW.IsSupported)
-                    {
-                        paths.Add(IntegerGemmPath.Avx512);
-                    }
-
-                    foreach (IntegerGemmPath path in paths)
+                    foreach (IntegerGemmPath path in IntegerPaths())
                     {
                         var y = new int[m * n];
                         IntegerGemm.Multiply(a, aSigned, aZero, b, bSigned, bZero, y, new int[m], m, n, k, path);
                         Assert.True(expected.SequenceEqual(y), $"{path} differs for m={m} n={n} k={k} aSigned={aSigned} bSigned={bSigned}");
+                    }
+                }
+            }
+        }
+
+        static int Value(byte raw, bool signed) => signed ? (sbyte)raw : raw;
+    }
+
+    [Fact]
+    public unsafe void Packed_integer_gemm_paths_agree_with_the_definition()
+    {
+        var rng = new Random(12);
+        using var context = new ModelSdk.Runtime.KernelContext(2);
+        List<IntegerGemmPath> paths = IntegerPaths();
+
+        // Odd sizes, ragged quads, partial panels and tiles, row chunks, and products large enough to split over the workers.
+        foreach ((int m, int n, int k) in new[] { (1, 1, 1), (5, 17, 3), (7, 40, 9), (6, 16, 4), (13, 7, 600), (1, 75, 257), (97, 33, 130), (200, 70, 64), (31, 300, 101) })
+        {
+            foreach (bool aSigned in new[] { false, true })
+            {
+                foreach (bool bSigned in new[] { false, true })
+                {
+                    var a = new byte[m * k];
+                    var b = new byte[k * n];
+                    rng.NextBytes(a);
+                    rng.NextBytes(b);
+                    byte aZero = (byte)rng.Next(256);
+                    byte bZero = bSigned ? (byte)0 : (byte)128;
+                    int[] bias = [.. Enumerable.Range(0, n).Select(_ => rng.Next(-5000, 5000))];
+                    float[] scale = [.. Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() * 0.01))];
+                    byte yZero = (byte)rng.Next(256);
+                    var sums = new int[m * n];
+                    for (int i = 0; i < m; i++)
+                    {
+                        for (int j = 0; j < n; j++)
+                        {
+                            int sum = bias[j];
+                            for (int p = 0; p < k; p++)
+                            {
+                                sum += (Value(a[i * k + p], aSigned) - Value(aZero, aSigned)) * (Value(b[p * n + j], bSigned) - Value(bZero, bSigned));
+                            }
+
+                            sums[i * n + j] = sum;
+                        }
+                    }
+
+                    var packed = new sbyte[PackedIntegerGemm.PackedLength(k, n)];
+                    var columnSums = new int[n];
+                    Assert.True(PackedIntegerGemm.Pack(b, bSigned, [bZero], k, n, packed, columnSums));
+                    int shiftedZero = aSigned ? (sbyte)aZero + 128 : aZero;
+                    int[] terms = [.. Enumerable.Range(0, PackedIntegerGemm.PaddedColumns(n)).Select(j => j < n ? bias[j] - (shiftedZero * columnSums[j]) : 0)];
+                    float[] paddedScale = [.. scale, .. new float[PackedIntegerGemm.PaddedColumns(n) - n]];
+                    var scratch = new byte[PackedIntegerGemm.ScratchLength(m, k)];
+                    foreach (IntegerGemmPath path in paths)
+                    {
+                        string what = $"{path} m={m} n={n} k={k} aSigned={aSigned} bSigned={bSigned}";
+                        PackedIntegerGemm.Forced = path;
+                        try
+                        {
+                            var y = new int[m * n];
+                            Run<int>(y, null, 0);
+                            Assert.True(sums.SequenceEqual(y), "int32 " + what);
+
+                            var f = new float[m * n];
+                            Run<float>(f, paddedScale, 0);
+                            Assert.True(sums.Select((v, i) => v * scale[i % n]).SequenceEqual(f), "float32 " + what);
+
+                            var q = new byte[m * n];
+                            Run<byte>(q, paddedScale, yZero);
+                            Assert.True(sums.Select((v, i) => (byte)((int)MathF.Round(Math.Clamp(v * scale[i % n], -yZero, 255 - yZero)) + yZero)).SequenceEqual(q), "uint8 " + what);
+
+                            var t = new int[m * n];
+                            fixed (int* pt = t)
+                            {
+                                PackedIntegerGemm.Multiply(a, aSigned, packed, terms, [], 0, pt, PackedOutput.Int32, transposed: true, scratch, m, n, k, context);
+                            }
+
+                            Assert.True(Enumerable.Range(0, m * n).All(i => t[(i % n * m) + (i / n)] == sums[i]), "transposed " + what);
+                        }
+                        finally
+                        {
+                            PackedIntegerGemm.Forced = IntegerGemmPath.Auto;
+                        }
+                    }
+
+                    void Run<TY>(TY[] y, float[]? s, byte zero)
+                        where TY : unmanaged
+                    {
+                        if (aSigned)
+                        {
+                            QuantizedMatMul.Run<sbyte, TY>(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(a), packed, terms, s, zero == 0 ? [] : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, TY>(new byte[] { zero }), y, scratch, m, n, k, context);
+                        }
+                        else
+                        {
+                            QuantizedMatMul.Run<byte, TY>(a, packed, terms, s, zero == 0 ? [] : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, TY>(new byte[] { zero }), y, scratch, m, n, k, context);
+                        }
                     }
                 }
             }

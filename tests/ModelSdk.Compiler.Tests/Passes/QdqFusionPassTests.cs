@@ -118,10 +118,33 @@ public class QdqFusionPassTests
         byte[] model = QdqModel("Gemm", [3, 50], [10, 50], perChannel: true, bias, channelAxis: 0, attributes: [("transB", 1)]);
 
         string text = GraphText(model);
-        Assert.DoesNotContain("Gemm(", text);
+        Assert.DoesNotContain("\nGemm(", text);
         Assert.DoesNotContain("DequantizeLinear(quantizelinear_0_0", text);
-        Assert.Contains(bias ? "MatMulInteger(quantizelinear_0_0, =Gemm_" : "QLinearMatMul(quantizelinear_0_0, =xs, =xz, =Gemm_", text);
+
+        // With a bias: one fused node (product, bias and requantization in the kernel's store).
+        Assert.Contains(bias ? "QGemm(quantizelinear_0_0, =Gemm_" : "QLinearMatMul(quantizelinear_0_0, =xs, =xz, =Gemm_", text);
         AssertWithinOneStep(model, [("x", TensorAssert.Random([3, 50], 1, -2.5f, 2.5f))]);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void MaxPool_between_the_same_quantization_runs_on_the_bytes(bool sameParameters)
+    {
+        var b = new OnnxModelBuilder(13);
+        string x = b.Input("x", ElementType.Float32, 1, 3, 7, 6);
+        string xs = b.Initializer("xs", Tensor.FromFloats([], InputScale)), xz = b.Initializer("xz", QuantizationTests.Scalar(ElementType.UInt8, 100));
+        string xd = b.Node("DequantizeLinear", [b.Node("QuantizeLinear", [x, xs, xz]), xs, xz]);
+        string pooled = b.Node("MaxPool", [xd], ("kernel_shape", new[] { 3, 2 }), ("strides", new[] { 2, 2 }), ("pads", new[] { 1, 0, 1, 1 }));
+        string ys = sameParameters ? xs : b.Initializer("ys", Tensor.FromFloats([], OutputScale));
+        string yq = b.Node("QuantizeLinear", [pooled, ys, xz]);
+        b.Output(yq, ElementType.UInt8);
+        byte[] model = b.Build();
+
+        string text = GraphText(model);
+        Assert.Equal(sameParameters, text.Contains("QMaxPool(quantizelinear_", StringComparison.Ordinal));
+        Assert.Equal(!sameParameters, text.Contains("\nMaxPool(", StringComparison.Ordinal));
+        OrtAgreement.AssertMatches(model, [("x", TensorAssert.Random([1, 3, 7, 6], 1, -2.5f, 2.5f))]);
     }
 
     [Fact]

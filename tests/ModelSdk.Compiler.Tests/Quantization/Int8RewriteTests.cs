@@ -85,8 +85,9 @@ public sealed class Int8RewriteTests : IDisposable
         CompileResult f = ModelCompiler.Compile(new CompileOptions(model));
 
         string[] kernels = Kernels(q.PlanText!);
-        Assert.Contains("MatMulInteger", kernels);
-        Assert.DoesNotContain("Gemm", kernels);
+
+        // Each layer is one call: the packed product with its bias and requantization (or dequantization) in the store.
+        Assert.Equal(["QuantizeLinear", "QuantizedMatMul", "QuantizedMatMul"], kernels);
         Assert.DoesNotContain("Unary", kernels); // the Relu is folded into the first layer's output range
         Assert.Equal(2, q.Quantization!.Layers.Count);
         Assert.Equal("Relu_1", q.Quantization.Layers[0].Layer.FoldedRelu);
@@ -106,18 +107,22 @@ public sealed class Int8RewriteTests : IDisposable
         CompileResult f = ModelCompiler.Compile(new CompileOptions(model));
 
         string[] kernels = Kernels(q.PlanText!);
-        Assert.Equal(2, kernels.Count(k => k == "ConvInteger"));
-        Assert.Equal(2, kernels.Count(k => k == "Requantize"));
+
+        // Each convolution is one call (unfolded input × packed weights, bias and requantization in the store).
+        Assert.Equal(2, kernels.Count(k => k == "QuantizedConv"));
+        Assert.DoesNotContain("Requantize", kernels);
         Assert.DoesNotContain("Conv", kernels);
         Assert.DoesNotContain("Gemm", kernels);
         Assert.DoesNotContain("Unary", kernels);
 
-        // Between the two convolutions the tensor stays uint8: the second reads the first's Requantize output.
-        string[] steps = q.PlanText!.Split('\n').Where(l => l.StartsWith("step ", StringComparison.Ordinal)).ToArray();
-        string firstOut = Regex.Match(steps.First(s => s.StartsWith("step Requantize", StringComparison.Ordinal)), @" y=&(\d+)").Groups[1].Value;
-        Assert.Matches($@"^step ConvInteger<uint8,int8> .* x=%{firstOut} ", steps.Where(s => s.StartsWith("step ConvInteger", StringComparison.Ordinal)).ElementAt(1));
-        // Only the input and the MaxPool output are quantized at run time.
-        Assert.Equal(2, kernels.Count(k => k == "QuantizeLinear"));
+        // Between the two convolutions the tensor stays uint8: the second reads the first's output.
+        string[] steps = q.PlanText!.Split('\n').Where(l => l.StartsWith("step QuantizedConv", StringComparison.Ordinal)).ToArray();
+        string firstOut = Regex.Match(steps[0], @" y=&(\d+)").Groups[1].Value;
+        Assert.Matches($@"^step QuantizedConv<uint8,uint8> .* x=%{firstOut} ", steps[1]);
+
+        // Only the input is quantized at run time: MaxPool runs on the uint8 tensor.
+        Assert.Equal(1, kernels.Count(k => k == "QuantizeLinear"));
+        Assert.Contains("QuantizedMaxPool", kernels);
 
         AssertAgrees(f, q, Rows(48, 2 * 6 * 6, seed: 4), maxRelativeError: 0.03);
         Assert.All(q.Quantization!.Layers, l => Assert.True(l.Sqnr > 20, $"{l.Layer.Node}: SQNR {l.Sqnr:0.0} dB"));
@@ -141,7 +146,7 @@ public sealed class Int8RewriteTests : IDisposable
         Assert.Null(byTensor.Quantization.Layers[0].Layer.Output);
         string[] kernels = Kernels(byTensor.PlanText!);
         Assert.Contains("Unary", kernels);
-        Assert.Contains("MatMulInteger", kernels);
+        Assert.Contains("QuantizedMatMul", kernels);
         Assert.Contains("Gemm", kernels);
     }
 

@@ -38,6 +38,103 @@ internal static class QuantizationBindings
     [KernelBinding(nameof(ConvInteger))]
     private static void RunConvInteger(StepContext s) => ByBytes(s, new Convolution());
 
+    [KernelBinding(nameof(QuantizedMatMul))]
+    private static void RunQuantizedMatMul(StepContext s)
+    {
+        switch (s.TypeArg(0))
+        {
+            case ElementType.UInt8:
+                ByResult<byte>(s);
+                break;
+            case ElementType.Int8:
+                ByResult<sbyte>(s);
+                break;
+            default:
+                throw TypeDispatch.Unsupported(s);
+        }
+
+        static void ByResult<TA>(StepContext s)
+            where TA : unmanaged
+        {
+            switch (s.TypeArg(1))
+            {
+                case ElementType.Int32:
+                    Packed<TA, int>(s);
+                    break;
+                case ElementType.Float32:
+                    Packed<TA, float>(s);
+                    break;
+                case ElementType.UInt8:
+                    Packed<TA, byte>(s);
+                    break;
+                case ElementType.Int8:
+                    Packed<TA, sbyte>(s);
+                    break;
+                default:
+                    throw TypeDispatch.Unsupported(s);
+            }
+        }
+
+        static void Packed<TA, TY>(StepContext s)
+            where TA : unmanaged
+            where TY : unmanaged
+            => QuantizedMatMul.Run(
+                s.In<TA>("a"), s.In<sbyte>("b"), s.In<int>("terms"), s.In<float>("scale"), s.In<TY>("yZeroPoint"), s.Out<TY>("y"), s.Out<byte>("scratch"),
+                s.Int("m"), s.Int("n"), s.Int("k"), s.KernelContext);
+    }
+
+    [KernelBinding(nameof(QuantizedMaxPool))]
+    private static void RunQuantizedMaxPool(StepContext s)
+    {
+        switch (s.TypeArg(0))
+        {
+            case ElementType.UInt8:
+                Pool<byte>(s);
+                break;
+            case ElementType.Int8:
+                Pool<sbyte>(s);
+                break;
+            default:
+                throw TypeDispatch.Unsupported(s);
+        }
+
+        static void Pool<T>(StepContext s)
+            where T : unmanaged, System.Numerics.INumber<T>, System.Numerics.IMinMaxValue<T>
+            => QuantizedMaxPool.Run(
+                s.In<T>("x"), s.Out<T>("y"), s.Int("planes"),
+                s.Ints("inputShape"), s.Ints("outputShape"), s.Ints("kernelShape"), s.Ints("strides"), s.Ints("dilations"), s.Ints("padsBegin"));
+    }
+
+    [KernelBinding(nameof(QuantizedConv))]
+    private static void RunQuantizedConv(StepContext s)
+    {
+        switch ((s.TypeArg(0), s.TypeArg(1)))
+        {
+            case (ElementType.UInt8, ElementType.UInt8):
+                Conv<byte, byte>(s);
+                break;
+            case (ElementType.UInt8, ElementType.Int8):
+                Conv<byte, sbyte>(s);
+                break;
+            case (ElementType.Int8, ElementType.UInt8):
+                Conv<sbyte, byte>(s);
+                break;
+            case (ElementType.Int8, ElementType.Int8):
+                Conv<sbyte, sbyte>(s);
+                break;
+            default:
+                throw TypeDispatch.Unsupported(s);
+        }
+
+        static void Conv<TX, TY>(StepContext s)
+            where TX : unmanaged
+            where TY : unmanaged
+            => QuantizedConv.Run(
+                s.In<TX>("x"), s.In<sbyte>("w"), s.In<int>("terms"), s.In<float>("scale"), s.In<TX>("xZeroPoint"), s.In<TY>("yZeroPoint"), s.Out<TY>("y"),
+                s.Out<TX>("padded"), s.Out<TX>("col"), s.Out<byte>("scratch"), s.Int("batch"), s.Int("channels"), s.Int("outChannels"),
+                s.Ints("inputShape"), s.Ints("outputShape"), s.Ints("kernelShape"), s.Ints("strides"), s.Ints("dilations"), s.Ints("padsBegin"), s.KernelContext);
+    }
+
     /// <summary>Instantiates a step over the two 8-bit operand types of its first two type arguments.</summary>
     private static void ByBytes<TStep>(StepContext s, TStep step)
         where TStep : struct, IBytePairStep
