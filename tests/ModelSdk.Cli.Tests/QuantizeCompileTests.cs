@@ -40,7 +40,7 @@ public sealed class QuantizeCompileTests : IDisposable
         Assert.Contains("modelsdk: quantized small.onnx to int8 (entropy): 1 layers, weights 24 → ", output);
         Assert.Contains($"over 10 calibration samples; details in {Path.Combine(_dir, "m.report.md")}", output);
         string plan = File.ReadAllText(Path.Combine(_dir, "m.plan"));
-        Assert.Contains("step MatMulInteger<uint8,int8>", plan);
+        Assert.Contains("step QuantizedMatMul<uint8,float32>", plan);
         Assert.DoesNotContain("step Gemm", plan);
         string report = File.ReadAllText(Path.Combine(_dir, "m.report.md"));
         Assert.Contains("## Quantization: int8", report);
