@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelSdk.Runtime.Kernels;
 
@@ -94,6 +95,12 @@ public static class Binary
     private static void RowFloat(BinaryOp op, ReadOnlySpan<float> a, int aOff, int sa, ReadOnlySpan<float> b, int bOff, int sb, Span<float> y)
     {
         int n = y.Length;
+        if (Simd.Width == SimdWidth.W512 && Avx512F.IsSupported && n >= 8)
+        {
+            RowFloat512(op, a.Slice(aOff), sa, b.Slice(bOff), sb, y);
+            return;
+        }
+
         int w = Vector256<float>.Count;
         int i = 0;
         ref float ra = ref MemoryMarshal.GetReference(a);
@@ -119,6 +126,50 @@ public static class Binary
         for (; i < n; i++)
         {
             y[i] = Apply(op, a[aOff + i * sa], b[bOff + i * sb]);
+        }
+    }
+
+    /// <summary>
+    /// One row with 512-bit vectors: a stride-0 operand is broadcast once, and the last partial vector is masked, so
+    /// short rows (a squeeze-excite gate times a 7×7 plane: 49 elements) stay vectorized to the end.
+    /// </summary>
+    private static unsafe void RowFloat512(BinaryOp op, ReadOnlySpan<float> a, int sa, ReadOnlySpan<float> b, int sb, Span<float> y)
+    {
+        int n = y.Length;
+        if ((sa != 0 && a.Length < n) || (sb != 0 && b.Length < n) || a.IsEmpty || b.IsEmpty)
+        {
+            throw new ArgumentException("Binary operand shorter than its row.");
+        }
+
+        fixed (float* pa = a, pb = b, py = y)
+        {
+            Vector512<float> ca = Vector512.Create(*pa), cb = Vector512.Create(*pb);
+            for (int i = 0; i < n; i += 16)
+            {
+                int count = Math.Min(16, n - i);
+                bool full = count == 16;
+                Vector512<float> va = sa == 0 ? ca : full ? Vector512.Load(pa + i) : Simd512.LoadPartial(pa + i, count);
+                Vector512<float> vb = sb == 0 ? cb : full ? Vector512.Load(pb + i) : Simd512.LoadPartial(pb + i, count);
+                Vector512<float> vy = op switch
+                {
+                    BinaryOp.Add => va + vb,
+                    BinaryOp.Sub => va - vb,
+                    BinaryOp.Mul => va * vb,
+                    BinaryOp.Div => va / vb,
+                    BinaryOp.Max => Vector512.Max(va, vb),
+                    BinaryOp.Min => Vector512.Min(va, vb),
+                    BinaryOp.PRelu => Vector512.ConditionalSelect(Vector512.LessThan(va, Vector512<float>.Zero), va * vb, va),
+                    _ => throw new ArgumentOutOfRangeException(nameof(op)),
+                };
+                if (full)
+                {
+                    vy.Store(py + i);
+                }
+                else
+                {
+                    Simd512.StorePartial(vy, py + i, count);
+                }
+            }
         }
     }
 
