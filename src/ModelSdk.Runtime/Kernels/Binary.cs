@@ -91,34 +91,67 @@ public static class Binary
         }
     }
 
-    private static void RowFloat(BinaryOp op, ReadOnlySpan<float> a, int aOff, int sa, ReadOnlySpan<float> b, int bOff, int sb, Span<float> y)
+    private static unsafe void RowFloat(BinaryOp op, ReadOnlySpan<float> a, int aOff, int sa, ReadOnlySpan<float> b, int bOff, int sb, Span<float> y)
     {
         int n = y.Length;
-        int w = Vector256<float>.Count;
-        int i = 0;
-        ref float ra = ref MemoryMarshal.GetReference(a);
-        ref float rb = ref MemoryMarshal.GetReference(b);
-        for (; i <= n - w; i += w)
+        a = a.Slice(aOff);
+        b = b.Slice(bOff);
+        if ((sa != 0 && a.Length < n) || (sb != 0 && b.Length < n) || a.IsEmpty || b.IsEmpty)
         {
-            Vector256<float> va = sa == 0 ? Vector256.Create(a[aOff]) : Vector256.LoadUnsafe(ref ra, (nuint)(aOff + i));
-            Vector256<float> vb = sb == 0 ? Vector256.Create(b[bOff]) : Vector256.LoadUnsafe(ref rb, (nuint)(bOff + i));
-            Vector256<float> vy = op switch
-            {
-                BinaryOp.Add => va + vb,
-                BinaryOp.Sub => va - vb,
-                BinaryOp.Mul => va * vb,
-                BinaryOp.Div => va / vb,
-                BinaryOp.Max => Vector256.Max(va, vb),
-                BinaryOp.Min => Vector256.Min(va, vb),
-                BinaryOp.PRelu => Vector256.ConditionalSelect(Vector256.LessThan(va, Vector256<float>.Zero), va * vb, va),
-                _ => throw new ArgumentOutOfRangeException(nameof(op)),
-            };
-            vy.CopyTo(y.Slice(i));
+            throw new ArgumentException("Binary operand shorter than its row.");
         }
 
-        for (; i < n; i++)
+        fixed (float* pa = a, pb = b, py = y)
         {
-            y[i] = Apply(op, a[aOff + i * sa], b[bOff + i * sb]);
+            switch (Simd.Width)
+            {
+                case SimdWidth.W512:
+                    RowFloat<Vector512<float>, Simd512>(op, pa, sa, pb, sb, py, n);
+                    break;
+                case SimdWidth.W256:
+                    RowFloat<Vector256<float>, Simd256>(op, pa, sa, pb, sb, py, n);
+                    break;
+                default:
+                    RowFloat<Vector128<float>, Simd128>(op, pa, sa, pb, sb, py, n);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One row of <paramref name="n"/> elements, each operand contiguous or (stride 0) broadcast once; the last partial
+    /// vector is masked, so short rows (a squeeze-excite gate times a 7×7 plane: 49 elements) stay vectorized to the end.
+    /// </summary>
+    private static unsafe void RowFloat<TV, TS>(BinaryOp op, float* a, int sa, float* b, int sb, float* y, int n)
+        where TS : ISimd<TV>
+        where TV : struct
+    {
+        TV ca = TS.Create(*a), cb = TS.Create(*b);
+        for (int i = 0; i < n; i += TS.Count)
+        {
+            int count = Math.Min(TS.Count, n - i);
+            bool full = count == TS.Count;
+            TV va = sa == 0 ? ca : full ? TS.Load(ref a[i], 0) : TS.LoadPartial(a + i, count);
+            TV vb = sb == 0 ? cb : full ? TS.Load(ref b[i], 0) : TS.LoadPartial(b + i, count);
+            TV vy = op switch
+            {
+                BinaryOp.Add => TS.Add(va, vb),
+                BinaryOp.Sub => TS.Subtract(va, vb),
+                BinaryOp.Mul => TS.Multiply(va, vb),
+                BinaryOp.Div => TS.Divide(va, vb),
+                BinaryOp.Max => TS.Max(va, vb),
+                BinaryOp.Min => TS.Min(va, vb),
+                BinaryOp.PRelu => TS.Select(TS.LessThan(va, TS.Zero), TS.Multiply(va, vb), va),
+                _ => throw new ArgumentOutOfRangeException(nameof(op)),
+            };
+            if (full)
+            {
+                TS.Store(vy, ref y[i], 0);
+            }
+            else
+            {
+                TS.StorePartial(vy, y + i, count);
+            }
         }
     }
 

@@ -7,21 +7,28 @@ namespace ModelSdk.Runtime.Kernels;
 /// <summary>
 /// Direct 1-d/2-d convolution for few input channels per group (depthwise convolutions, channel
 /// multipliers, first layers on images). The output is cut into tiles of rows; for each tile the input
-/// window it reads is copied once into a zero-padded patch, split by horizontal stride phase, so that
-/// every kernel tap reads a contiguous run: output row <c>oy</c>, column <c>ox</c> reads patch row
-/// <c>oy·sy + ky·dy</c>, phase <c>(kx·dx) mod sx</c>, element <c>ox + (kx·dx) div sx</c>. Four output
-/// rows accumulate at once in vector registers, so one broadcast weight feeds four multiply-adds, and
-/// the epilogue (bias, residual, activation) is applied as the registers are stored.
+/// window it reads is copied once into a zero-padded patch split into stride phases: phase <c>(a, b)</c>
+/// holds padded input rows <c>a, a + sy, …</c> and columns <c>b, b + sx, …</c>, every phase row as long
+/// as a tile row of output plus the kernel's reach. Output <c>(oy, ox)</c> of the tile is then element
+/// <c>j = oy·rowLength + ox</c> of a flat run, and kernel tap <c>(ky, kx)</c> reads element
+/// <c>j + (ky·dy div sy)·rowLength + kx·dx div sx</c> of phase <c>(ky·dy mod sy, kx·dx mod sx)</c>:
+/// every tap is one contiguous shifted run, whatever the strides and dilations. Whole vectors of that
+/// run accumulate tap by tap in registers (the few columns past each row's end are computed and thrown
+/// away), so narrow planes (14×14, 7×7) fill every lane; the sums go through a staging buffer from
+/// which each output row is stored with the epilogue (bias, residual, activation).
 /// </summary>
 [SkipLocalsInit]
 internal static unsafe class DirectConv
 {
-    // Patch budget per tile (floats, on the stack): input rows of a tile stay in L1/L2 while every
+    // Patch budget per tile (floats, on the stack): the phases of a tile stay in L1 while every
     // output channel of the group reads them.
-    private const int PatchBudget = 12 * 1024;
+    private const int PatchBudget = 8 * 1024;
     private const int MaxTileWidth = 256;
-    private const int MaxTileRows = 32;
     private const long MinParallelMacs = 64 * 1024;
+
+    // Floats past the last phase (plus the horizontal reach) that a tile's last vector may read, into lanes
+    // that are thrown away; also past the staged sums, which rows load as whole vectors.
+    private const int Slack = 16;
 
     /// <summary>Geometry of one group's convolution, 1-d treated as 2-d with one row.</summary>
     private struct Geometry
@@ -29,6 +36,11 @@ internal static unsafe class DirectConv
         public int Cg, Mg, H, W, OH, OW, KH, KW, SY, SX, DY, DX, PT, PL;
 
         public readonly int Taps => KH * KW;
+
+        /// <summary>How many phase rows (columns) past an output row (column) the kernel reaches.</summary>
+        public readonly int ReachY => (KH - 1) * DY / SY;
+
+        public readonly int ReachX => (KW - 1) * DX / SX;
     }
 
     /// <summary>Tiling of the output and the patch layout of one tile.</summary>
@@ -36,13 +48,16 @@ internal static unsafe class DirectConv
     {
         public int TileRows, TileCols, RowTiles, ColTiles;
         public int ChannelChunk; // input channels per patch (all of them unless the patch would not fit)
-        public int PhaseLength, RowStride, ChannelStride, PatchRows;
+        public int RowLength;    // phase row length: tile columns + horizontal reach
+        public int PhaseRows;    // tile rows + vertical reach
+        public int PhaseStride, ChannelStride;
+        public int StageLength;  // flat outputs of a full tile, rounded up to whole vectors
     }
 
     private struct Job
     {
         public float* X, W, B, R, Y;
-        public int* Offsets; // patch offset of each (channel, tap) of a chunk, for the first output row
+        public int* Offsets; // patch offset of each (channel, tap) of a chunk, for flat output 0
         public Geometry G;
         public Tiling T;
         public int Group, Units, UnitsPerItem;
@@ -58,6 +73,12 @@ internal static unsafe class DirectConv
         ReadOnlySpan<int> strides, ReadOnlySpan<int> dilations, ReadOnlySpan<int> padsBegin,
         Activation activation, float alpha, float beta, KernelContext context)
     {
+        if (DepthwiseBlocked.Handles(cg, mg, input, output, kernel, strides, dilations, !residual.IsEmpty))
+        {
+            DepthwiseBlocked.Run(x, w, b, y, batch, group, input, output, kernel, strides, dilations, padsBegin, activation, alpha, beta, context);
+            return;
+        }
+
         bool twoD = input.Length == 2;
         var g = new Geometry
         {
@@ -70,8 +91,8 @@ internal static unsafe class DirectConv
             PT = twoD ? padsBegin[0] : 0, PL = padsBegin[^1],
         };
 
-        SimdWidth resolved = Fit(Simd.Width, g.OW);
         Tiling t = Plan(g);
+        SimdWidth resolved = Fit(Simd.Width, t.TileRows * t.RowLength);
         int units = batch * group * t.RowTiles * t.ColTiles;
         long macs = (long)batch * group * mg * g.OH * g.OW * cg * g.Taps;
         int chunks = context.Workers.ThreadCount > 1 ? Math.Min(units, context.Workers.Chunks(macs, MinParallelMacs)) : 1;
@@ -83,8 +104,8 @@ internal static unsafe class DirectConv
             {
                 for (int kx = 0; kx < g.KW; kx++)
                 {
-                    int shift = kx * g.DX;
-                    offsets[o++] = c * t.ChannelStride + ky * g.DY * t.RowStride + shift % g.SX * t.PhaseLength + shift / g.SX;
+                    int sy = ky * g.DY, sx = kx * g.DX;
+                    offsets[o++] = c * t.ChannelStride + (sy % g.SY * g.SX + sx % g.SX) * t.PhaseStride + sy / g.SY * t.RowLength + sx / g.SX;
                 }
             }
         }
@@ -113,33 +134,30 @@ internal static unsafe class DirectConv
     /// <summary>Chooses tile sizes so that one tile's patch fits the budget.</summary>
     private static Tiling Plan(Geometry g)
     {
-        int maxShift = (g.KW - 1) * g.DX / g.SX;
         int tileCols = Math.Min(g.OW, MaxTileWidth);
         int chunk = g.Cg;
+        int phases = g.SY * g.SX;
         while (true)
         {
-            int phase = RoundUp(tileCols, 16) + maxShift;
-            int rowStride = g.SX * phase;
-            int rowsForOne = (g.KH - 1) * g.DY + 1;
+            int rowLength = tileCols + g.ReachX;
 
-            // Most output rows whose patch fits for `chunk` channels.
+            // Most output rows whose phases fit for `chunk` channels.
             long perChannel = PatchBudget / Math.Max(1, chunk);
-            long fit = (perChannel / rowStride - rowsForOne) / g.SY + 1;
+            long fit = perChannel / ((long)phases * rowLength) - g.ReachY;
             if (fit >= 1 || (chunk == 1 && tileCols == 1))
             {
-                int tileRows = (int)Math.Clamp(fit, 1, Math.Min(g.OH, MaxTileRows));
-                if (tileRows >= 4 && tileRows < g.OH)
-                {
-                    tileRows &= ~3; // whole blocks of four rows, unless one tile takes the whole plane
-                }
-
-                int patchRows = (tileRows - 1) * g.SY + rowsForOne;
+                int tileRows = (int)Math.Clamp(fit, 1, g.OH);
+                int rowTiles = (g.OH + tileRows - 1) / tileRows;
+                tileRows = (g.OH + rowTiles - 1) / rowTiles; // tiles of even height
+                int phaseRows = tileRows + g.ReachY;
+                int phaseStride = phaseRows * rowLength;
                 return new Tiling
                 {
                     TileRows = tileRows, TileCols = tileCols,
-                    RowTiles = (g.OH + tileRows - 1) / tileRows, ColTiles = (g.OW + tileCols - 1) / tileCols,
-                    ChannelChunk = chunk, PhaseLength = phase, RowStride = rowStride, PatchRows = patchRows,
-                    ChannelStride = patchRows * rowStride,
+                    RowTiles = rowTiles, ColTiles = (g.OW + tileCols - 1) / tileCols,
+                    ChannelChunk = chunk, RowLength = rowLength, PhaseRows = phaseRows,
+                    PhaseStride = phaseStride, ChannelStride = phases * phaseStride,
+                    StageLength = RoundUp(tileRows * rowLength, 16),
                 };
             }
 
@@ -154,10 +172,10 @@ internal static unsafe class DirectConv
         }
     }
 
-    /// <summary>The narrowest width, not wider than <paramref name="limit"/>, whose vectors cover <paramref name="columns"/> with least waste.</summary>
-    private static SimdWidth Fit(SimdWidth limit, int columns)
-        => limit == SimdWidth.W512 && columns <= 8 ? (columns <= 4 ? SimdWidth.W128 : SimdWidth.W256)
-            : limit == SimdWidth.W256 && columns <= 4 ? SimdWidth.W128
+    /// <summary>The narrowest width, not wider than <paramref name="limit"/>, whose vectors cover <paramref name="outputs"/> flat outputs with least waste.</summary>
+    private static SimdWidth Fit(SimdWidth limit, int outputs)
+        => limit == SimdWidth.W512 && outputs <= 8 ? (outputs <= 4 ? SimdWidth.W128 : SimdWidth.W256)
+            : limit == SimdWidth.W256 && outputs <= 4 ? SimdWidth.W128
             : limit;
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
@@ -166,133 +184,198 @@ internal static unsafe class DirectConv
     {
         ref Job job = ref Unsafe.AsRef<Job>(state);
         int first = index * job.UnitsPerItem, last = Math.Min(job.Units, first + job.UnitsPerItem);
+        float* patch = stackalloc float[job.T.ChannelChunk * job.T.ChannelStride + job.G.ReachX + Slack];
+        float* stage = stackalloc float[2 * job.T.StageLength + Slack];
         for (int u = first; u < last; u++)
         {
             int tx = u % job.T.ColTiles, rest = u / job.T.ColTiles;
             int ty = rest % job.T.RowTiles;
             rest /= job.T.RowTiles;
-            ComputeTile(ref job, rest / job.Group, rest % job.Group, ty, tx);
+            switch (job.Width)
+            {
+                case SimdWidth.W512:
+                    ComputeTile<Vector512<float>, Simd512>(ref job, patch, stage, rest / job.Group, rest % job.Group, ty, tx);
+                    break;
+                case SimdWidth.W256:
+                    ComputeTile<Vector256<float>, Simd256>(ref job, patch, stage, rest / job.Group, rest % job.Group, ty, tx);
+                    break;
+                default:
+                    ComputeTile<Vector128<float>, Simd128>(ref job, patch, stage, rest / job.Group, rest % job.Group, ty, tx);
+                    break;
+            }
         }
     }
 
-    private static void ComputeTile(ref Job job, int n, int g, int ty, int tx)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ComputeTile<TV, TS>(ref Job job, float* patch, float* stage, int n, int g, int ty, int tx)
+        where TS : ISimd<TV>
+        where TV : struct
     {
         Geometry geo = job.G;
         Tiling t = job.T;
         int oy0 = ty * t.TileRows, rows = Math.Min(geo.OH - oy0, t.TileRows);
         int ox0 = tx * t.TileCols, cols = Math.Min(geo.OW - ox0, t.TileCols);
-        float* patch = stackalloc float[t.ChannelChunk * t.ChannelStride];
         int channels = geo.Cg * job.Group;
         int planeIn = geo.H * geo.W;
+        int vectors = (rows * t.RowLength + TS.Count - 1) / TS.Count;
         for (int c0 = 0; c0 < geo.Cg; c0 += t.ChannelChunk)
         {
             int cc = Math.Min(t.ChannelChunk, geo.Cg - c0);
             float* xc = job.X + (long)(n * channels + g * geo.Cg + c0) * planeIn;
-            BuildPatch(xc, patch, geo, t, cc, oy0 * geo.SY - geo.PT, ox0 * geo.SX - geo.PL);
+            BuildPatch(xc, patch, geo, t, cc, rows + geo.ReachY, oy0 * geo.SY - geo.PT, ox0 * geo.SX - geo.PL);
 
             bool firstChunk = c0 == 0, lastChunk = c0 + cc == geo.Cg;
-            // Output channels in pairs where blocks of four rows fit: eight accumulators share each patch load.
+            int taps = cc * geo.Taps;
+
+            // Output channels in pairs: eight accumulators (four vectors of each) share each patch load.
             int m = 0;
-            for (; m + 1 < geo.Mg && rows >= 4; m += 2)
+            for (; m + 1 < geo.Mg; m += 2)
             {
-                Tile a = MakeTile(ref job, patch, n, g * geo.Mg + m, c0, cc, oy0, ox0, cols, firstChunk, lastChunk);
-                Tile b = MakeTile(ref job, patch, n, g * geo.Mg + m + 1, c0, cc, oy0, ox0, cols, firstChunk, lastChunk);
-                switch (job.Width)
+                int oc = g * geo.Mg + m;
+                float* wa = job.W + ((long)oc * geo.Cg + c0) * geo.Taps, wb = wa + geo.Cg * geo.Taps;
+                float* stageB = stage + t.StageLength;
+                int v = 0;
+                for (; v + 4 <= vectors; v += 4)
                 {
-                    case SimdWidth.W512:
-                        AccumulatePair<Vector512<float>, Simd512>(ref a, ref b, rows);
-                        break;
-                    case SimdWidth.W256:
-                        AccumulatePair<Vector256<float>, Simd256>(ref a, ref b, rows);
-                        break;
-                    default:
-                        AccumulatePair<Vector128<float>, Simd128>(ref a, ref b, rows);
-                        break;
+                    Accumulate4x2<TV, TS>(patch + v * TS.Count, job.Offsets, wa, wb, taps, stage + v * TS.Count, stageB + v * TS.Count);
                 }
+
+                for (; v < vectors; v++)
+                {
+                    Accumulate1<TV, TS>(patch + v * TS.Count, job.Offsets, wa, taps, stage + v * TS.Count);
+                    Accumulate1<TV, TS>(patch + v * TS.Count, job.Offsets, wb, taps, stageB + v * TS.Count);
+                }
+
+                StoreRows<TV, TS>(ref job, stage, n, oc, oy0, ox0, rows, cols, firstChunk, lastChunk);
+                StoreRows<TV, TS>(ref job, stageB, n, oc + 1, oy0, ox0, rows, cols, firstChunk, lastChunk);
             }
 
-            for (; m < geo.Mg; m++)
+            if (m < geo.Mg)
             {
-                Tile tile = MakeTile(ref job, patch, n, g * geo.Mg + m, c0, cc, oy0, ox0, cols, firstChunk, lastChunk);
-                switch (job.Width)
+                int oc = g * geo.Mg + m;
+                float* wa = job.W + ((long)oc * geo.Cg + c0) * geo.Taps;
+                int v = 0;
+                for (; v + 8 <= vectors; v += 8)
                 {
-                    case SimdWidth.W512:
-                        AccumulateRows<Vector512<float>, Simd512>(ref tile, 0, rows);
-                        break;
-                    case SimdWidth.W256:
-                        AccumulateRows<Vector256<float>, Simd256>(ref tile, 0, rows);
-                        break;
-                    default:
-                        AccumulateRows<Vector128<float>, Simd128>(ref tile, 0, rows);
-                        break;
+                    Accumulate8<TV, TS>(patch + v * TS.Count, job.Offsets, wa, taps, stage + v * TS.Count);
                 }
+
+                if (v + 4 <= vectors)
+                {
+                    Accumulate4<TV, TS>(patch + v * TS.Count, job.Offsets, wa, taps, stage + v * TS.Count);
+                    v += 4;
+                }
+
+                for (; v < vectors; v++)
+                {
+                    Accumulate1<TV, TS>(patch + v * TS.Count, job.Offsets, wa, taps, stage + v * TS.Count);
+                }
+
+                StoreRows<TV, TS>(ref job, stage, n, oc, oy0, ox0, rows, cols, firstChunk, lastChunk);
             }
         }
     }
 
-    /// <summary>Output channel <paramref name="oc"/>'s part of a tile, for input channels <c>[c0, c0 + cc)</c> of its group.</summary>
-    private static Tile MakeTile(ref Job job, float* patch, int n, int oc, int c0, int cc, int oy0, int ox0, int cols, bool firstChunk, bool lastChunk)
-    {
-        Geometry geo = job.G;
-        long at = (long)(n * geo.Mg * job.Group + oc) * geo.OH * geo.OW + oy0 * geo.OW + ox0;
-        return new Tile
-        {
-            Patch = patch, Offsets = job.Offsets, Taps = cc * geo.Taps,
-            Weights = job.W + ((long)oc * geo.Cg + c0) * geo.Taps,
-            Y = job.Y + at,
-            Residual = job.R == null ? null : job.R + at,
-            Bias = job.B == null ? 0 : job.B[oc],
-            RowStep = geo.SY * job.T.RowStride, OutRowStride = geo.OW, Cols = cols,
-            Accumulate = !firstChunk, Finish = lastChunk,
-            Activation = job.Activation, Alpha = job.Alpha, Beta = job.Beta,
-        };
-    }
-
     /// <summary>
-    /// Copies input rows <c>[iy0, iy0 + patchRows)</c>, columns from <paramref name="ix0"/>, of <paramref name="channels"/>
-    /// planes into the patch, zero where the window hangs over the input, each row split into its stride phases.
+    /// Builds phase rows <c>[0, phaseRows)</c> of <paramref name="channels"/> planes: phase <c>(a, b)</c>, row <c>r</c>,
+    /// element <c>i</c> is input <c>(iy0 + sy·r + a, ix0 + sx·i + b)</c>, zero where that is outside the input.
     /// </summary>
-    private static void BuildPatch(float* x, float* patch, Geometry g, Tiling t, int channels, int iy0, int ix0)
+    private static void BuildPatch(float* x, float* patch, Geometry g, Tiling t, int channels, int phaseRows, int iy0, int ix0)
     {
-        int phase = t.PhaseLength;
-        int rowLo = Math.Clamp(-iy0, 0, t.PatchRows), rowHi = Math.Clamp(g.H - iy0, rowLo, t.PatchRows);
+        int length = t.RowLength;
 
-        // Phase q, element i reads column ix0 + q + sx·i: in range for i in [lo, hi), the same on every row.
+        // Phase column b, element i reads column ix0 + b + sx·i: in range for i in [lo, hi), the same on every row.
         int* bounds = stackalloc int[2 * g.SX];
         for (int q = 0; q < g.SX; q++)
         {
             int first = ix0 + q;
-            bounds[2 * q] = Math.Clamp(CeilDiv(-first, g.SX), 0, phase);
-            bounds[2 * q + 1] = Math.Clamp(CeilDiv(g.W - first, g.SX), bounds[2 * q], phase);
+            bounds[2 * q] = Math.Clamp(CeilDiv(-first, g.SX), 0, length);
+            bounds[2 * q + 1] = Math.Clamp(CeilDiv(g.W - first, g.SX), bounds[2 * q], length);
         }
 
-        // Only the padding is zeroed: whole rows above and below the input, and each phase's ends.
+        // Rows that hang over the input are zero, and so are the columns [0, lo) and [hi, length) of the others:
+        // with any padding, the whole phase is cleared first (a few full-vector stores) and the input copied over it.
+        bool padded = false;
+        for (int q = 0; q < g.SX; q++)
+        {
+            padded |= bounds[2 * q] > 0 || bounds[2 * q + 1] < length;
+        }
+
+        // Input columns [colLo, colHi) of a row are read (the same on every row); with stride 2 both phases
+        // of a row are split from it in one pass.
+        int colLo = Math.Max(0, ix0), colHi = Math.Min(g.W, ix0 + g.SX * length);
+        bool split2 = g.SX == 2 && Avx512F.IsSupported;
         for (int c = 0; c < channels; c++)
         {
             float* plane = x + (long)c * g.H * g.W;
-            float* cp = patch + c * t.ChannelStride;
-            Fill(cp, rowLo * t.RowStride);
-            Fill(cp + rowHi * t.RowStride, (t.PatchRows - rowHi) * t.RowStride);
-            for (int pr = rowLo; pr < rowHi; pr++)
+            for (int a = 0; a < g.SY; a++)
             {
-                float* row = cp + pr * t.RowStride;
-                float* src = plane + (iy0 + pr) * g.W + ix0;
-                for (int q = 0; q < g.SX; q++)
+                // Phase row r reads input row iy0 + a + sy·r: in range for r in [rowLo, rowHi).
+                int rowLo = Math.Clamp(CeilDiv(-(iy0 + a), g.SY), 0, phaseRows);
+                int rowHi = Math.Clamp(CeilDiv(g.H - (iy0 + a), g.SY), rowLo, phaseRows);
+                float* phases = patch + c * t.ChannelStride + a * g.SX * t.PhaseStride;
+                if (padded || rowLo > 0 || rowHi < phaseRows)
                 {
-                    int lo = bounds[2 * q], hi = bounds[2 * q + 1];
-                    float* dst = row + q * phase;
-                    Fill(dst, lo);
-                    if (g.SX == 1)
+                    Fill(phases, g.SX * t.PhaseStride);
+                }
+
+                for (int r = rowLo; r < rowHi; r++)
+                {
+                    float* row = plane + (long)(iy0 + a + g.SY * r) * g.W;
+                    if (split2)
                     {
-                        Copy(src + lo, dst + lo, hi - lo);
-                    }
-                    else
-                    {
-                        Gather(src + q + lo * g.SX, dst + lo, hi - lo, g.SX);
+                        // Column colLo goes to phase (colLo - ix0) mod 2, element (colLo - ix0) div 2; the next to the other phase.
+                        int first = colLo - ix0;
+                        float* even = phases + (first & 1) * t.PhaseStride + r * length + (first >> 1);
+                        float* odd = phases + ((first + 1) & 1) * t.PhaseStride + r * length + ((first + 1) >> 1);
+                        Split2(row + colLo, even, odd, colHi - colLo);
+                        continue;
                     }
 
-                    Fill(dst + hi, phase - hi);
+                    for (int q = 0; q < g.SX; q++)
+                    {
+                        int lo = bounds[2 * q], hi = bounds[2 * q + 1];
+                        float* dst = phases + q * t.PhaseStride + r * length;
+                        float* src = row + ix0 + q;
+                        if (g.SX == 1)
+                        {
+                            Copy(src + lo, dst + lo, hi - lo);
+                        }
+                        else
+                        {
+                            Gather(src + lo * g.SX, dst + lo, hi - lo, g.SX);
+                        }
+                    }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>even[i] = src[2i]</c>, <c>odd[i] = src[2i + 1]</c> for the <paramref name="count"/> elements of <paramref name="src"/>,
+    /// by AVX-512 two-source permutes, with masked loads and stores at the end: nothing past <c>src[count - 1]</c> is read.
+    /// </summary>
+    private static void Split2(float* src, float* even, float* odd, int count)
+    {
+        Vector512<int> evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        Vector512<int> odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        int i = 0;
+        for (; i + 32 <= count; i += 32)
+        {
+            Vector512<float> lo = Avx512F.LoadVector512(src + i), hi = Avx512F.LoadVector512(src + i + 16);
+            Avx512F.Store(even + i / 2, Avx512F.PermuteVar16x32x2(lo, evens, hi));
+            Avx512F.Store(odd + i / 2, Avx512F.PermuteVar16x32x2(lo, odds, hi));
+        }
+
+        int left = count - i;
+        if (left > 0)
+        {
+            Vector512<float> lo = left >= 16 ? Avx512F.LoadVector512(src + i) : Simd512.LoadPartial(src + i, left);
+            Vector512<float> hi = left > 16 ? Simd512.LoadPartial(src + i + 16, left - 16) : Vector512<float>.Zero;
+            Simd512.StorePartial(Avx512F.PermuteVar16x32x2(lo, evens, hi), even + i / 2, (left + 1) / 2);
+            if (left > 1)
+            {
+                Simd512.StorePartial(Avx512F.PermuteVar16x32x2(lo, odds, hi), odd + i / 2, left / 2);
             }
         }
     }
@@ -306,6 +389,12 @@ internal static unsafe class DirectConv
             for (; i + 16 <= count; i += 16)
             {
                 Vector512<float>.Zero.Store(p + i);
+            }
+
+            if (i < count && Avx512F.IsSupported)
+            {
+                Simd512.StorePartial(Vector512<float>.Zero, p + i, count - i);
+                return;
             }
         }
 
@@ -329,6 +418,13 @@ internal static unsafe class DirectConv
             for (; i + 16 <= count; i += 16)
             {
                 Vector512.Load(src + i).Store(dst + i);
+            }
+
+            // Masked: nothing past src[count - 1] is read, nothing past dst[count - 1] written.
+            if (i < count && Avx512F.IsSupported)
+            {
+                Simd512.StorePartial(Simd512.LoadPartial(src + i, count - i), dst + i, count - i);
+                return;
             }
         }
 
@@ -387,84 +483,73 @@ internal static unsafe class DirectConv
         }
     }
 
-    /// <summary>One output channel's rows of a tile, and what its store does.</summary>
-    private struct Tile
-    {
-        public float* Patch, Weights, Y, Residual;
-        public int* Offsets;
-        public int Taps, RowStep, OutRowStride, Cols;
-        public float Bias;
-        public bool Accumulate, Finish;
-        public Activation Activation;
-        public float Alpha, Beta;
-    }
-
-    /// <summary>Rows <c>[r0, rows)</c> of one output channel's tile.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AccumulateRows<TV, TS>(ref Tile tile, int r0, int rows)
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Accumulate8<TV, TS>(float* p, int* offsets, float* weights, int taps, float* sums)
         where TS : ISimd<TV>
         where TV : struct
     {
-        int r = r0;
-        for (; r + 4 <= rows; r += 4)
+        int v = TS.Count;
+        TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero, a4 = TS.Zero, a5 = TS.Zero, a6 = TS.Zero, a7 = TS.Zero;
+        for (int k = 0; k < taps; k++)
         {
-            RowBlock<TV, TS>(ref tile, r, 4);
+            TV wv = TS.Create(weights[k]);
+            float* q = p + offsets[k];
+            a0 = TS.MultiplyAdd(wv, TS.Load(ref *q, 0), a0);
+            a1 = TS.MultiplyAdd(wv, TS.Load(ref q[v], 0), a1);
+            a2 = TS.MultiplyAdd(wv, TS.Load(ref q[2 * v], 0), a2);
+            a3 = TS.MultiplyAdd(wv, TS.Load(ref q[3 * v], 0), a3);
+            a4 = TS.MultiplyAdd(wv, TS.Load(ref q[4 * v], 0), a4);
+            a5 = TS.MultiplyAdd(wv, TS.Load(ref q[5 * v], 0), a5);
+            a6 = TS.MultiplyAdd(wv, TS.Load(ref q[6 * v], 0), a6);
+            a7 = TS.MultiplyAdd(wv, TS.Load(ref q[7 * v], 0), a7);
         }
 
-        if (r + 2 <= rows)
-        {
-            RowBlock<TV, TS>(ref tile, r, 2);
-            r += 2;
-        }
-
-        if (r < rows)
-        {
-            RowBlock<TV, TS>(ref tile, r, 1);
-        }
-    }
-
-    /// <summary>Two output channels' tiles over the same patch: blocks of four rows together, the rest apart.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AccumulatePair<TV, TS>(ref Tile a, ref Tile b, int rows)
-        where TS : ISimd<TV>
-        where TV : struct
-    {
-        int v = TS.Count, step = a.RowStep, r = 0;
-        float* sums = stackalloc float[8 * 16];
-        for (; r + 4 <= rows; r += 4)
-        {
-            for (int ox = 0; ox < a.Cols; ox += v)
-            {
-                Accumulate4x2<TV, TS>(a.Patch + r * step + ox, a.Offsets, a.Weights, b.Weights, a.Taps, step, sums);
-                int n = Math.Min(v, a.Cols - ox);
-                long at = (long)r * a.OutRowStride + ox;
-                for (int i = 0; i < 4; i++)
-                {
-                    Store<TV, TS>(ref a, TS.Load(ref sums[16 * i], 0), at + i * a.OutRowStride, n);
-                    Store<TV, TS>(ref b, TS.Load(ref sums[16 * (4 + i)], 0), at + i * b.OutRowStride, n);
-                }
-            }
-        }
-
-        if (r < rows)
-        {
-            AccumulateRows<TV, TS>(ref a, r, rows);
-            AccumulateRows<TV, TS>(ref b, r, rows);
-        }
+        TS.Store(a0, ref *sums, 0);
+        TS.Store(a1, ref sums[v], 0);
+        TS.Store(a2, ref sums[2 * v], 0);
+        TS.Store(a3, ref sums[3 * v], 0);
+        TS.Store(a4, ref sums[4 * v], 0);
+        TS.Store(a5, ref sums[5 * v], 0);
+        TS.Store(a6, ref sums[6 * v], 0);
+        TS.Store(a7, ref sums[7 * v], 0);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate4x2<TV, TS>(float* p, int* offsets, float* wa, float* wb, int taps, int step, float* sums)
+    private static void Accumulate4<TV, TS>(float* p, int* offsets, float* weights, int taps, float* sums)
         where TS : ISimd<TV>
         where TV : struct
     {
+        int v = TS.Count;
+        TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
+        for (int k = 0; k < taps; k++)
+        {
+            TV wv = TS.Create(weights[k]);
+            float* q = p + offsets[k];
+            a0 = TS.MultiplyAdd(wv, TS.Load(ref *q, 0), a0);
+            a1 = TS.MultiplyAdd(wv, TS.Load(ref q[v], 0), a1);
+            a2 = TS.MultiplyAdd(wv, TS.Load(ref q[2 * v], 0), a2);
+            a3 = TS.MultiplyAdd(wv, TS.Load(ref q[3 * v], 0), a3);
+        }
+
+        TS.Store(a0, ref *sums, 0);
+        TS.Store(a1, ref sums[v], 0);
+        TS.Store(a2, ref sums[2 * v], 0);
+        TS.Store(a3, ref sums[3 * v], 0);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Accumulate4x2<TV, TS>(float* p, int* offsets, float* wa, float* wb, int taps, float* sumsA, float* sumsB)
+        where TS : ISimd<TV>
+        where TV : struct
+    {
+        int v = TS.Count;
         TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
         TV b0 = TS.Zero, b1 = TS.Zero, b2 = TS.Zero, b3 = TS.Zero;
         for (int k = 0; k < taps; k++)
         {
             TV va = TS.Create(wa[k]), vb = TS.Create(wb[k]);
             float* q = p + offsets[k];
-            TV x0 = TS.Load(ref *q, 0), x1 = TS.Load(ref q[step], 0), x2 = TS.Load(ref q[2 * step], 0), x3 = TS.Load(ref q[3 * step], 0);
+            TV x0 = TS.Load(ref *q, 0), x1 = TS.Load(ref q[v], 0), x2 = TS.Load(ref q[2 * v], 0), x3 = TS.Load(ref q[3 * v], 0);
             a0 = TS.MultiplyAdd(va, x0, a0);
             b0 = TS.MultiplyAdd(vb, x0, b0);
             a1 = TS.MultiplyAdd(va, x1, a1);
@@ -475,89 +560,14 @@ internal static unsafe class DirectConv
             b3 = TS.MultiplyAdd(vb, x3, b3);
         }
 
-        TS.Store(a0, ref sums[0], 0);
-        TS.Store(a1, ref sums[16], 0);
-        TS.Store(a2, ref sums[32], 0);
-        TS.Store(a3, ref sums[48], 0);
-        TS.Store(b0, ref sums[64], 0);
-        TS.Store(b1, ref sums[80], 0);
-        TS.Store(b2, ref sums[96], 0);
-        TS.Store(b3, ref sums[112], 0);
-    }
-
-    /// <summary>Output rows <c>[r, r + count)</c> of the tile, count 1, 2 or 4, one vector of columns at a time.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowBlock<TV, TS>(ref Tile tile, int r, int count)
-        where TS : ISimd<TV>
-        where TV : struct
-    {
-        int v = TS.Count, step = tile.RowStep;
-        // The sums leave the registers through this buffer: the multiply-add loops stay small and call-free,
-        // so the JIT keeps every accumulator in a register.
-        float* sums = stackalloc float[4 * 16];
-        for (int ox = 0; ox < tile.Cols; ox += v)
-        {
-            float* p = tile.Patch + r * step + ox;
-            switch (count)
-            {
-                case 4:
-                    Accumulate4<TV, TS>(p, tile.Offsets, tile.Weights, tile.Taps, step, sums);
-                    break;
-                case 2:
-                    Accumulate2<TV, TS>(p, tile.Offsets, tile.Weights, tile.Taps, step, sums);
-                    break;
-                default:
-                    Accumulate1<TV, TS>(p, tile.Offsets, tile.Weights, tile.Taps, sums);
-                    break;
-            }
-
-            int n = Math.Min(v, tile.Cols - ox);
-            long at = (long)r * tile.OutRowStride + ox;
-            for (int i = 0; i < count; i++)
-            {
-                Store<TV, TS>(ref tile, TS.Load(ref sums[16 * i], 0), at + i * tile.OutRowStride, n);
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate4<TV, TS>(float* p, int* offsets, float* weights, int taps, int step, float* sums)
-        where TS : ISimd<TV>
-        where TV : struct
-    {
-        TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
-        for (int k = 0; k < taps; k++)
-        {
-            TV wv = TS.Create(weights[k]);
-            float* q = p + offsets[k];
-            a0 = TS.MultiplyAdd(wv, TS.Load(ref *q, 0), a0);
-            a1 = TS.MultiplyAdd(wv, TS.Load(ref q[step], 0), a1);
-            a2 = TS.MultiplyAdd(wv, TS.Load(ref q[2 * step], 0), a2);
-            a3 = TS.MultiplyAdd(wv, TS.Load(ref q[3 * step], 0), a3);
-        }
-
-        TS.Store(a0, ref sums[0], 0);
-        TS.Store(a1, ref sums[16], 0);
-        TS.Store(a2, ref sums[32], 0);
-        TS.Store(a3, ref sums[48], 0);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Accumulate2<TV, TS>(float* p, int* offsets, float* weights, int taps, int step, float* sums)
-        where TS : ISimd<TV>
-        where TV : struct
-    {
-        TV a0 = TS.Zero, a1 = TS.Zero;
-        for (int k = 0; k < taps; k++)
-        {
-            TV wv = TS.Create(weights[k]);
-            float* q = p + offsets[k];
-            a0 = TS.MultiplyAdd(wv, TS.Load(ref *q, 0), a0);
-            a1 = TS.MultiplyAdd(wv, TS.Load(ref q[step], 0), a1);
-        }
-
-        TS.Store(a0, ref sums[0], 0);
-        TS.Store(a1, ref sums[16], 0);
+        TS.Store(a0, ref *sumsA, 0);
+        TS.Store(a1, ref sumsA[v], 0);
+        TS.Store(a2, ref sumsA[2 * v], 0);
+        TS.Store(a3, ref sumsA[3 * v], 0);
+        TS.Store(b0, ref *sumsB, 0);
+        TS.Store(b1, ref sumsB[v], 0);
+        TS.Store(b2, ref sumsB[2 * v], 0);
+        TS.Store(b3, ref sumsB[3 * v], 0);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
@@ -579,40 +589,78 @@ internal static unsafe class DirectConv
             a0 = TS.MultiplyAdd(TS.Create(weights[k]), TS.Load(ref p[offsets[k]], 0), a0);
         }
 
-        TS.Store(TS.Add(a0, a1), ref sums[0], 0);
+        TS.Store(TS.Add(a0, a1), ref *sums, 0);
     }
 
-    /// <summary>Stores <paramref name="n"/> lanes at output offset <paramref name="at"/>, adding the earlier channel chunks and applying the epilogue.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store<TV, TS>(ref Tile tile, TV acc, long at, int n)
+    /// <summary>
+    /// Stores output channel <paramref name="oc"/>'s part of a tile from the staged flat sums (row <c>r</c> at
+    /// <c>r · rowLength</c>), adding the earlier channel chunks and, after the last one, applying the epilogue.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StoreRows<TV, TS>(ref Job job, float* stage, int n, int oc, int oy0, int ox0, int rows, int cols, bool firstChunk, bool lastChunk)
         where TS : ISimd<TV>
         where TV : struct
     {
-        float* y = tile.Y + at;
-        bool full = n == TS.Count;
-        if (tile.Accumulate)
+        Geometry geo = job.G;
+        int v = TS.Count, length = job.T.RowLength;
+        long at = (long)(n * geo.Mg * job.Group + oc) * geo.OH * geo.OW + (long)oy0 * geo.OW + ox0;
+        float* y = job.Y + at;
+        float* residual = job.R == null ? null : job.R + at;
+        TV bias = TS.Create(job.B == null ? 0 : job.B[oc]);
+        Activation activation = job.Activation;
+        float alpha = job.Alpha, beta = job.Beta;
+        if (firstChunk && lastChunk && residual == null)
         {
-            acc = TS.Add(acc, full ? TS.Load(ref *y, 0) : TS.LoadPartial(y, n));
-        }
-
-        if (tile.Finish)
-        {
-            acc = TS.Add(acc, TS.Create(tile.Bias));
-            if (tile.Residual != null)
+            // The common case: the epilogue runs over whole staged vectors, then each row is a plain copy.
+            int flat = (rows - 1) * length + cols;
+            for (int i = 0; i < flat; i += v)
             {
-                acc = TS.Add(acc, full ? TS.Load(ref tile.Residual[at], 0) : TS.LoadPartial(tile.Residual + at, n));
+                TS.Store(StoreEpilogue.Activate<TV, TS>(TS.Add(TS.Load(ref stage[i], 0), bias), activation, alpha, beta), ref stage[i], 0);
             }
 
-            acc = StoreEpilogue.Activate<TV, TS>(acc, tile.Activation, tile.Alpha, tile.Beta);
+            for (int r = 0; r < rows; r++)
+            {
+                Copy(stage + r * length, y + (long)r * geo.OW, cols);
+            }
+
+            return;
         }
 
-        if (full)
+        for (int r = 0; r < rows; r++)
         {
-            TS.Store(acc, ref *y, 0);
-        }
-        else
-        {
-            TS.StorePartial(acc, y, n);
+            float* s = stage + r * length;
+            float* yr = y + (long)r * geo.OW;
+            float* rr = residual == null ? null : residual + (long)r * geo.OW;
+            for (int ox = 0; ox < cols; ox += v)
+            {
+                int count = Math.Min(v, cols - ox);
+                bool full = count == v;
+                TV acc = TS.Load(ref s[ox], 0);
+                if (!firstChunk)
+                {
+                    acc = TS.Add(acc, full ? TS.Load(ref yr[ox], 0) : TS.LoadPartial(yr + ox, count));
+                }
+
+                if (lastChunk)
+                {
+                    acc = TS.Add(acc, bias);
+                    if (rr != null)
+                    {
+                        acc = TS.Add(acc, full ? TS.Load(ref rr[ox], 0) : TS.LoadPartial(rr + ox, count));
+                    }
+
+                    acc = StoreEpilogue.Activate<TV, TS>(acc, activation, alpha, beta);
+                }
+
+                if (full)
+                {
+                    TS.Store(acc, ref yr[ox], 0);
+                }
+                else
+                {
+                    TS.StorePartial(acc, yr + ox, count);
+                }
+            }
         }
     }
 }

@@ -70,7 +70,7 @@ public static unsafe class Pool
             {
                 if (global)
                 {
-                    yp[0] = Reduce<SumOp>(xp) / sIn;
+                    yp[0] = Sum(xp) / sIn;
                     continue;
                 }
 
@@ -314,6 +314,36 @@ public static unsafe class Pool
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The sum of a plane; on 512-bit vectors with two accumulators and a masked last vector, so that
+    /// small planes (7×7: 49 elements) need no scalar tail.
+    /// </summary>
+    private static float Sum(ReadOnlySpan<float> x)
+    {
+        if (Simd.Width != SimdWidth.W512 || !Avx512F.IsSupported)
+        {
+            return Reduce<SumOp>(x);
+        }
+
+        fixed (float* p = x)
+        {
+            Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
+            int i = 0, n = x.Length;
+            for (; i + 32 <= n; i += 32)
+            {
+                a0 += Vector512.Load(p + i);
+                a1 += Vector512.Load(p + i + 16);
+            }
+
+            for (; i < n; i += 16)
+            {
+                a0 += Simd512.LoadPartial(p + i, Math.Min(16, n - i));
+            }
+
+            return Vector512.Sum(a0 + a1);
+        }
     }
 
     /// <summary>Combines all of <paramref name="x"/> with <typeparamref name="TOp"/>.</summary>

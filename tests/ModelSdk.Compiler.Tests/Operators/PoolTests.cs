@@ -116,6 +116,32 @@ public class PoolTests
         OrtAgreement.AssertMatches(b.Build(), [("x", TensorAssert.Random(shape, 6, -5, 5))]);
     }
 
+    /// <summary>The plane sums of every width (the 512-bit one masks its last vector: planes of 49 and 3136 elements, and short ones).</summary>
+    [Theory]
+    [InlineData(new[] { 1, 5, 7, 7 })]
+    [InlineData(new[] { 1, 3, 56, 56 })]
+    [InlineData(new[] { 2, 3, 3, 5 })]
+    [InlineData(new[] { 1, 2, 33 })]
+    public void Global_average_pool_matches_onnxruntime_at_every_vector_width(int[] shape)
+    {
+        var b = new OnnxModelBuilder();
+        string x = b.Input("x", ElementType.Float32, Dims(shape));
+        b.Output(b.Node("GlobalAveragePool", [x]));
+        byte[] model = b.Build();
+        foreach (Runtime.Kernels.SimdWidth width in new[] { Runtime.Kernels.SimdWidth.W512, Runtime.Kernels.SimdWidth.W256, Runtime.Kernels.SimdWidth.W128 })
+        {
+            Runtime.Kernels.Simd.Forced = width;
+            try
+            {
+                OrtAgreement.AssertMatches(model, [("x", TensorAssert.Random(shape, 7, -5, 5))]);
+            }
+            finally
+            {
+                Runtime.Kernels.Simd.Forced = Runtime.Kernels.SimdWidth.Auto;
+            }
+        }
+    }
+
     [Fact]
     public void Pool_without_kernel_shape_is_MSDK2002()
     {
