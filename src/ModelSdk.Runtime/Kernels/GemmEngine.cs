@@ -203,6 +203,12 @@ internal static unsafe class GemmEngine
             return;
         }
 
+        if (p.M == 1 && p.BLayout == GemmOperand.Packed)
+        {
+            VectorTimesPanels(p, j0, j1);
+            return;
+        }
+
         float* scratch = Scratch();
         float* aPack = scratch, bPack = scratch + MC * KC, tile = bPack + KC * NC;
 
@@ -296,6 +302,35 @@ internal static unsafe class GemmEngine
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Columns <c>[j0, j1)</c> of a one-row product over a pre-packed B: each panel streamed once, over the whole
+    /// depth (no depth blocks: the row of A and the panel's sums stay in registers), the epilogue on the panel's
+    /// results while they are in L1. A's single row is contiguous in every layout.
+    /// </summary>
+    private static void VectorTimesPanels(in GemmProblem p, int j0, int j1)
+    {
+        float* tile = stackalloc float[NR];
+        for (int jr = j0; jr < j1; jr += NR)
+        {
+            int nr = Math.Min(NR, p.N - jr), w = GemmPacking.PanelWidth(nr);
+            float* b = p.B + (nint)jr * p.K, y = p.Y + jr;
+            if (nr == w)
+            {
+                GemmMicroKernel.Vector(p.Path, w, p.A, b, w, p.K, y);
+            }
+            else
+            {
+                GemmMicroKernel.Vector(p.Path, w, p.A, b, w, p.K, tile);
+                StoreRagged(tile, w, y, p.Ldy, 1, nr, false);
+            }
+
+            if (p.HasEpilogue)
+            {
+                Epilogue(p, 0, 1, jr, nr);
             }
         }
     }

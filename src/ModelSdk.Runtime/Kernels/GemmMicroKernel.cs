@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelSdk.Runtime.Kernels;
 
@@ -93,6 +94,135 @@ internal static unsafe class GemmMicroKernel
 
                 return;
         }
+    }
+
+    /// <summary>
+    /// How far ahead (in floats of a contiguous panel) <see cref="Vector"/> prefetches: a single row of A has no
+    /// reuse to hide memory latency behind, and the hardware prefetcher alone leaves the L3 bandwidth unused.
+    /// </summary>
+    private const int PrefetchFloats = 2048;
+
+    /// <summary>
+    /// <c>y[0..width] = a[0..kc] · b[0..kc, 0..width]</c> for one row of A (a matrix-vector product over one panel of
+    /// B, row p at <c>b + p · ldb</c>), overwriting y.
+    /// </summary>
+    /// <remarks>
+    /// With one row there is one multiply-add per loaded vector of B, so the kernel streams B: two sets of
+    /// accumulators (even and odd p) keep enough multiply-adds in flight, and the rows ahead are prefetched.
+    /// The sums therefore differ in order from <see cref="Tile"/>'s; a product takes this path whenever A has
+    /// one row, whatever the width and the split over threads, so its results stay independent of both.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Vector(SimdWidth path, int width, float* a, float* b, nint ldb, int kc, float* y)
+    {
+        switch (path)
+        {
+            case SimdWidth.W512:
+                switch (width >> 4)
+                {
+                    case 1:
+                        VectorKernel<Simd512, Vector512<float>, GemmCount1>(a, b, ldb, kc, y);
+                        return;
+                    case 2:
+                        VectorKernel<Simd512, Vector512<float>, GemmCount2>(a, b, ldb, kc, y);
+                        return;
+                    case 3:
+                        VectorKernel<Simd512, Vector512<float>, GemmCount3>(a, b, ldb, kc, y);
+                        return;
+                    case 4:
+                        VectorKernel<Simd512, Vector512<float>, GemmCount4>(a, b, ldb, kc, y);
+                        return;
+                    default:
+                        throw new ArgumentOutOfRangeException(nameof(width));
+                }
+
+            case SimdWidth.W256:
+                // Strips of four vectors (32 columns), a last one of two when the width is 16 modulo 32.
+                for (int s = 0; s < width; s += 32)
+                {
+                    if (width - s >= 32)
+                    {
+                        VectorKernel<Simd256, Vector256<float>, GemmCount4>(a, b + s, ldb, kc, y + s);
+                    }
+                    else
+                    {
+                        VectorKernel<Simd256, Vector256<float>, GemmCount2>(a, b + s, ldb, kc, y + s);
+                    }
+                }
+
+                return;
+            default:
+                for (int s = 0; s < width; s += 16)
+                {
+                    VectorKernel<Simd128, Vector128<float>, GemmCount4>(a, b + s, ldb, kc, y + s);
+                }
+
+                return;
+        }
+    }
+
+    /// <summary>y[0..TC·width] = a[0..kc] · b[0..kc, 0..TC·width].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void VectorKernel<TS, TV, TC>(float* a, float* b, nint ldb, int kc, float* y)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TC : struct, IGemmCount
+    {
+        int w = TS.Count, rowFloats = TC.Value * TS.Count;
+        TV c0 = default; TV c1 = default; TV c2 = default; TV c3 = default;
+        TV d0 = default; TV d1 = default; TV d2 = default; TV d3 = default;
+        int p = 0;
+        for (; p + 2 <= kc; p += 2)
+        {
+            if (Sse.IsSupported)
+            {
+                // The strip's lines of the two rows PrefetchFloats ahead (in a packed panel, that is also the next panel's start).
+                float* f = b + PrefetchFloats;
+                Sse.Prefetch0(f);
+                Sse.Prefetch0(f + ldb);
+                if (rowFloats > 16)
+                {
+                    Sse.Prefetch0(f + 16);
+                    Sse.Prefetch0(f + ldb + 16);
+                }
+
+                if (rowFloats > 32)
+                {
+                    Sse.Prefetch0(f + 32);
+                    Sse.Prefetch0(f + ldb + 32);
+                }
+
+                if (rowFloats > 48)
+                {
+                    Sse.Prefetch0(f + 48);
+                    Sse.Prefetch0(f + ldb + 48);
+                }
+            }
+
+            TV x = TS.Create(a[p]);
+            c0 = TS.MultiplyAdd(x, TS.Load(ref *b, 0), c0);
+            if (TC.Value > 1) c1 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)w), c1);
+            if (TC.Value > 2) c2 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)(2 * w)), c2);
+            if (TC.Value > 3) c3 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)(3 * w)), c3);
+            float* b1 = b + ldb;
+            x = TS.Create(a[p + 1]);
+            d0 = TS.MultiplyAdd(x, TS.Load(ref *b1, 0), d0);
+            if (TC.Value > 1) d1 = TS.MultiplyAdd(x, TS.Load(ref *b1, (nuint)w), d1);
+            if (TC.Value > 2) d2 = TS.MultiplyAdd(x, TS.Load(ref *b1, (nuint)(2 * w)), d2);
+            if (TC.Value > 3) d3 = TS.MultiplyAdd(x, TS.Load(ref *b1, (nuint)(3 * w)), d3);
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            TV x = TS.Create(a[p]);
+            c0 = TS.MultiplyAdd(x, TS.Load(ref *b, 0), c0);
+            if (TC.Value > 1) c1 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)w), c1);
+            if (TC.Value > 2) c2 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)(2 * w)), c2);
+            if (TC.Value > 3) c3 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)(3 * w)), c3);
+        }
+
+        StoreRow<TS, TV, TC>(y, TS.Add(c0, d0), TS.Add(c1, d1), TS.Add(c2, d2), TS.Add(c3, d3), false);
     }
 
     private static void Rows<TS, TV, TC>(int mr, float* a, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
