@@ -239,8 +239,11 @@ internal static unsafe class GemmEngine
                 for (int ic = i0; ic < i1; ic += MC)
                 {
                     int mc = Math.Min(MC, i1 - ic);
-                    bool aInPlace = p.ALayout == GemmOperand.Packed
-                        || (mc == 1 && (p.ALayout == GemmOperand.RowMajor || p.Lda == 1));
+                    // A row-major A is read in place by the micro-kernel (rows through their stride): packing
+                    // it cost about a twelfth of a large product. A transposed one is packed unless it is one
+                    // contiguous row.
+                    bool aRows = p.ALayout == GemmOperand.RowMajor;
+                    bool aInPlace = aRows || p.ALayout == GemmOperand.Packed || (mc == 1 && p.Lda == 1);
                     if (!aInPlace)
                     {
                         for (int ir = ic; ir < ic + mc; ir += MR)
@@ -281,17 +284,19 @@ internal static unsafe class GemmEngine
                         {
                             int mr = Math.Min(MR, ic + mc - ir);
                             float* a = p.ALayout == GemmOperand.Packed ? p.A + (nint)ir * k + (nint)pc * mr
-                                : aInPlace ? p.A + (p.ALayout == GemmOperand.RowMajor ? ir * p.Lda + pc : pc * p.Lda + ir)
+                                : aRows ? p.A + ir * p.Lda + pc
+                                : aInPlace ? p.A + pc * p.Lda + ir
                                 : aPack + (nint)(ir - ic) * kc;
+                            nint lda = aRows ? p.Lda : 0;
                             float* y = p.Y + ir * p.Ldy + jr;
                             if (nr == w)
                             {
-                                GemmMicroKernel.Tile(p.Path, mr, w, a, b, ldb, kc, y, p.Ldy, accumulate);
+                                GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, y, p.Ldy, accumulate);
                             }
                             else
                             {
                                 // Padded columns must not be written: compute into a tile and copy the real ones.
-                                GemmMicroKernel.Tile(p.Path, mr, w, a, b, ldb, kc, tile, w, false);
+                                GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, tile, w, false);
                                 StoreRagged(tile, w, y, p.Ldy, mr, nr, accumulate);
                             }
 
