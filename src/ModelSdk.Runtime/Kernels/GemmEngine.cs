@@ -150,10 +150,16 @@ internal static unsafe class GemmEngine
             return (1, 1);
         }
 
-        // Rows first where B needs no packing (pre-packed, or read in place): the items then share nothing
-        // and each packs only its own rows of A. Otherwise columns, so each item packs only its part of B.
-        bool bShared = p.BLayout == GemmOperand.Packed;
-        if (rowPanels >= items && (bShared || colPanels < items))
+        // A pre-packed B is split by rows only when each item keeps enough rows (two row blocks) to reuse every B
+        // panel it streams: otherwise every item would stream all of B for a few rows (batch-64 layers), and
+        // columns give each thread its own part of B instead. A B packed at run time is split by columns, so each
+        // item packs only its part.
+        if (p.BLayout == GemmOperand.Packed && rowPanels >= 2 * (MC / MR) * 2)
+        {
+            return (Math.Min(items, rowPanels / (2 * (MC / MR))), 1);
+        }
+
+        if (rowPanels >= items && colPanels < items)
         {
             return (items, 1);
         }
@@ -220,6 +226,10 @@ internal static unsafe class GemmEngine
         // Depth blocks of equal size (784 = 4 × 196, not 3 × 256 + 16): a thin last block would cost a whole
         // extra pass over y for little work.
         int blocks = (k + KC - 1) / KC, depth = (k + blocks - 1) / blocks;
+
+        // Row blocks of equal size too (whole panels): 128 rows as 120 + 8 would stream every B panel once more for 8 rows.
+        int rowBlocks = (i1 - i0 + MC - 1) / MC;
+        int rowBlock = ((i1 - i0 + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
         for (int jc = j0; jc < j1; jc += NC)
         {
             int nc = Math.Min(NC, j1 - jc);
@@ -236,9 +246,9 @@ internal static unsafe class GemmEngine
                     }
                 }
 
-                for (int ic = i0; ic < i1; ic += MC)
+                for (int ic = i0; ic < i1; ic += rowBlock)
                 {
-                    int mc = Math.Min(MC, i1 - ic);
+                    int mc = Math.Min(rowBlock, i1 - ic);
                     // A row-major A is read in place by the micro-kernel (rows through their stride): packing
                     // it cost about a twelfth of a large product. A transposed one is packed unless it is one
                     // contiguous row.
@@ -289,6 +299,11 @@ internal static unsafe class GemmEngine
                                 : aPack + (nint)(ir - ic) * kc;
                             nint lda = aRows ? p.Lda : 0;
                             float* y = p.Y + ir * p.Ldy + jr;
+                            if (accumulate)
+                            {
+                                PrefetchTile(y, p.Ldy, mr, nr);
+                            }
+
                             if (nr == w)
                             {
                                 GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, y, p.Ldy, accumulate);
@@ -336,6 +351,25 @@ internal static unsafe class GemmEngine
             if (p.HasEpilogue)
             {
                 Epilogue(p, 0, 1, jr, nr);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks for the y tile a micro-kernel adds to at its end: between depth blocks the sums have usually left
+    /// the caches, and the kernel's own work covers the fetch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* y, nint ldy, int mr, int nr)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            for (int r = 0; r < mr; r++)
+            {
+                for (int j = 0; j < nr; j += 16)
+                {
+                    System.Runtime.Intrinsics.X86.Sse.Prefetch0(y + r * ldy + j);
+                }
             }
         }
     }

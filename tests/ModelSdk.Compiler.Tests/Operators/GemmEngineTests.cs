@@ -163,10 +163,11 @@ public class GemmEngineTests
             Activation.Relu, 0, 0, ctx);
     }
 
-    [Fact]
-    public void Large_products_split_over_threads_give_the_single_thread_result()
+    [Theory]
+    [InlineData(150, 300, 200)] // split by columns
+    [InlineData(500, 70, 40)] // enough rows to split a pre-packed B's product by rows
+    public void Large_products_split_over_threads_give_the_single_thread_result(int m, int n, int k)
     {
-        const int m = 150, n = 300, k = 200;
         float[] a = Random(m * k, 10), b = Random(k * n, 11), c = Random(n, 12);
         using var context = new KernelContext(2);
         foreach (GemmOperand bLayout in Enum.GetValues<GemmOperand>())
