@@ -79,6 +79,9 @@ internal static unsafe class GemmEngine
     /// <summary>Columns of a B block packed at run time (<c>KC × NC</c> floats, 512 KB, in L2).</summary>
     public const int NC = 512;
 
+    /// <summary>The deepest product a single row block computes in one depth pass (a 64-column panel of 256 KB, in L2).</summary>
+    public const int SingleRowBlockDepth = 1024;
+
     /// <summary>Products below this many multiply-adds run on the calling thread: a parallel loop costs a few microseconds.</summary>
     public const long ParallelMacs = 1L << 16;
 
@@ -226,6 +229,15 @@ internal static unsafe class GemmEngine
         // Depth blocks of equal size (784 = 4 × 196, not 3 × 256 + 16): a thin last block would cost a whole
         // extra pass over y for little work.
         int blocks = (k + KC - 1) / KC, depth = (k + blocks - 1) / blocks;
+
+        // With a single row block (decided on the whole product, so every split over threads sums alike) no B
+        // panel of a pre-packed B is reused across row blocks, so its depth block need not stay in L2: the whole
+        // depth in one pass spares y its re-reads (a KC-deep panel streams from L2 anyway). A B packed at run
+        // time keeps its blocks: the scratch holds KC × NC.
+        if (p.BLayout == GemmOperand.Packed && p.M <= MC && k <= SingleRowBlockDepth)
+        {
+            depth = k;
+        }
 
         // Row blocks of equal size too (whole panels): 128 rows as 120 + 8 would stream every B panel once more for 8 rows.
         int rowBlocks = (i1 - i0 + MC - 1) / MC;
