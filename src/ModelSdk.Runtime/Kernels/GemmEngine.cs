@@ -79,6 +79,9 @@ internal static unsafe class GemmEngine
     /// <summary>Columns of a B block packed at run time (<c>KC × NC</c> floats, 512 KB, in L2).</summary>
     public const int NC = 512;
 
+    /// <summary>The deepest product a single row block computes in one depth pass (a 64-column panel of 256 KB, in L2).</summary>
+    public const int SingleRowBlockDepth = 1024;
+
     /// <summary>Products below this many multiply-adds run on the calling thread: a parallel loop costs a few microseconds.</summary>
     public const long ParallelMacs = 1L << 16;
 
@@ -150,10 +153,16 @@ internal static unsafe class GemmEngine
             return (1, 1);
         }
 
-        // Rows first where B needs no packing (pre-packed, or read in place): the items then share nothing
-        // and each packs only its own rows of A. Otherwise columns, so each item packs only its part of B.
-        bool bShared = p.BLayout == GemmOperand.Packed;
-        if (rowPanels >= items && (bShared || colPanels < items))
+        // A pre-packed B is split by rows only when each item keeps enough rows (two row blocks) to reuse every B
+        // panel it streams: otherwise every item would stream all of B for a few rows (batch-64 layers), and
+        // columns give each thread its own part of B instead. A B packed at run time is split by columns, so each
+        // item packs only its part.
+        if (p.BLayout == GemmOperand.Packed && rowPanels >= 2 * (MC / MR) * 2)
+        {
+            return (Math.Min(items, rowPanels / (2 * (MC / MR))), 1);
+        }
+
+        if (rowPanels >= items && colPanels < items)
         {
             return (items, 1);
         }
@@ -203,6 +212,12 @@ internal static unsafe class GemmEngine
             return;
         }
 
+        if (p.M == 1 && p.BLayout == GemmOperand.Packed)
+        {
+            VectorTimesPanels(p, j0, j1);
+            return;
+        }
+
         float* scratch = Scratch();
         float* aPack = scratch, bPack = scratch + MC * KC, tile = bPack + KC * NC;
 
@@ -214,6 +229,19 @@ internal static unsafe class GemmEngine
         // Depth blocks of equal size (784 = 4 × 196, not 3 × 256 + 16): a thin last block would cost a whole
         // extra pass over y for little work.
         int blocks = (k + KC - 1) / KC, depth = (k + blocks - 1) / blocks;
+
+        // With a single row block (decided on the whole product, so every split over threads sums alike) no B
+        // panel of a pre-packed B is reused across row blocks, so its depth block need not stay in L2: the whole
+        // depth in one pass spares y its re-reads (a KC-deep panel streams from L2 anyway). A B packed at run
+        // time keeps its blocks: the scratch holds KC × NC.
+        if (p.BLayout == GemmOperand.Packed && p.M <= MC && k <= SingleRowBlockDepth)
+        {
+            depth = k;
+        }
+
+        // Row blocks of equal size too (whole panels): 128 rows as 120 + 8 would stream every B panel once more for 8 rows.
+        int rowBlocks = (i1 - i0 + MC - 1) / MC;
+        int rowBlock = ((i1 - i0 + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
         for (int jc = j0; jc < j1; jc += NC)
         {
             int nc = Math.Min(NC, j1 - jc);
@@ -230,11 +258,14 @@ internal static unsafe class GemmEngine
                     }
                 }
 
-                for (int ic = i0; ic < i1; ic += MC)
+                for (int ic = i0; ic < i1; ic += rowBlock)
                 {
-                    int mc = Math.Min(MC, i1 - ic);
-                    bool aInPlace = p.ALayout == GemmOperand.Packed
-                        || (mc == 1 && (p.ALayout == GemmOperand.RowMajor || p.Lda == 1));
+                    int mc = Math.Min(rowBlock, i1 - ic);
+                    // A row-major A is read in place by the micro-kernel (rows through their stride): packing
+                    // it cost about a twelfth of a large product. A transposed one is packed unless it is one
+                    // contiguous row.
+                    bool aRows = p.ALayout == GemmOperand.RowMajor;
+                    bool aInPlace = aRows || p.ALayout == GemmOperand.Packed || (mc == 1 && p.Lda == 1);
                     if (!aInPlace)
                     {
                         for (int ir = ic; ir < ic + mc; ir += MR)
@@ -275,17 +306,24 @@ internal static unsafe class GemmEngine
                         {
                             int mr = Math.Min(MR, ic + mc - ir);
                             float* a = p.ALayout == GemmOperand.Packed ? p.A + (nint)ir * k + (nint)pc * mr
-                                : aInPlace ? p.A + (p.ALayout == GemmOperand.RowMajor ? ir * p.Lda + pc : pc * p.Lda + ir)
+                                : aRows ? p.A + ir * p.Lda + pc
+                                : aInPlace ? p.A + pc * p.Lda + ir
                                 : aPack + (nint)(ir - ic) * kc;
+                            nint lda = aRows ? p.Lda : 0;
                             float* y = p.Y + ir * p.Ldy + jr;
+                            if (accumulate)
+                            {
+                                PrefetchTile(y, p.Ldy, mr, nr);
+                            }
+
                             if (nr == w)
                             {
-                                GemmMicroKernel.Tile(p.Path, mr, w, a, b, ldb, kc, y, p.Ldy, accumulate);
+                                GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, y, p.Ldy, accumulate);
                             }
                             else
                             {
                                 // Padded columns must not be written: compute into a tile and copy the real ones.
-                                GemmMicroKernel.Tile(p.Path, mr, w, a, b, ldb, kc, tile, w, false);
+                                GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, tile, w, false);
                                 StoreRagged(tile, w, y, p.Ldy, mr, nr, accumulate);
                             }
 
@@ -295,6 +333,54 @@ internal static unsafe class GemmEngine
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Columns <c>[j0, j1)</c> of a one-row product over a pre-packed B: each panel streamed once, over the whole
+    /// depth (no depth blocks: the row of A and the panel's sums stay in registers), the epilogue on the panel's
+    /// results while they are in L1. A's single row is contiguous in every layout.
+    /// </summary>
+    private static void VectorTimesPanels(in GemmProblem p, int j0, int j1)
+    {
+        float* tile = stackalloc float[NR];
+        for (int jr = j0; jr < j1; jr += NR)
+        {
+            int nr = Math.Min(NR, p.N - jr), w = GemmPacking.PanelWidth(nr);
+            float* b = p.B + (nint)jr * p.K, y = p.Y + jr;
+            if (nr == w)
+            {
+                GemmMicroKernel.Vector(p.Path, w, p.A, b, w, p.K, y);
+            }
+            else
+            {
+                GemmMicroKernel.Vector(p.Path, w, p.A, b, w, p.K, tile);
+                StoreRagged(tile, w, y, p.Ldy, 1, nr, false);
+            }
+
+            if (p.HasEpilogue)
+            {
+                Epilogue(p, 0, 1, jr, nr);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Asks for the y tile a micro-kernel adds to at its end: between depth blocks the sums have usually left
+    /// the caches, and the kernel's own work covers the fetch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchTile(float* y, nint ldy, int mr, int nr)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            for (int r = 0; r < mr; r++)
+            {
+                for (int j = 0; j < nr; j += 16)
+                {
+                    System.Runtime.Intrinsics.X86.Sse.Prefetch0(y + r * ldy + j);
                 }
             }
         }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelSdk.Runtime.Kernels;
 
@@ -39,6 +40,24 @@ internal struct GemmCount6 : IGemmCount
     public static int Value => 6;
 }
 
+/// <summary>Where a micro-kernel finds A: a packed micro-panel, or rows read in place.</summary>
+internal interface IGemmALayout
+{
+    static abstract bool InPlace { get; }
+}
+
+/// <summary>A packed micro-panel: element (r, p) at <c>a[p · rows + r]</c>.</summary>
+internal struct GemmPackedA : IGemmALayout
+{
+    public static bool InPlace => false;
+}
+
+/// <summary>Rows in place: element (r, p) at <c>a[r · lda + p]</c>.</summary>
+internal struct GemmRowsA : IGemmALayout
+{
+    public static bool InPlace => true;
+}
+
 /// <summary>
 /// The register-blocked float32 GEMM micro-kernels: a tile of up to 6 rows × 4 vectors of <c>y</c> held in
 /// registers (24 accumulators at 512 bits) over <c>kc</c> steps of the inner dimension.
@@ -52,9 +71,27 @@ internal struct GemmCount6 : IGemmCount
 /// </remarks>
 internal static unsafe class GemmMicroKernel
 {
-    /// <summary>Computes a tile of <paramref name="mr"/> rows by <paramref name="width"/> columns (a multiple of 16) into <paramref name="y"/>, overwriting or adding.</summary>
+    /// <summary>
+    /// Computes a tile of <paramref name="mr"/> rows by <paramref name="width"/> columns (a multiple of 16) into
+    /// <paramref name="y"/>, overwriting or adding. A is a packed micro-panel when <paramref name="lda"/> is 0,
+    /// otherwise read in place: row r at <c>a + r · lda</c>, contiguous along the depth.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tile(SimdWidth path, int mr, int width, float* a, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+    public static void Tile(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+    {
+        if (lda == 0)
+        {
+            Tile<GemmPackedA>(path, mr, width, a, 0, b, ldb, kc, y, ldy, accumulate);
+        }
+        else
+        {
+            Tile<GemmRowsA>(path, mr, width, a, lda, b, ldb, kc, y, ldy, accumulate);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile<TA>(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+        where TA : struct, IGemmALayout
     {
         switch (path)
         {
@@ -62,16 +99,16 @@ internal static unsafe class GemmMicroKernel
                 switch (width >> 4)
                 {
                     case 1:
-                        Rows<Simd512, Vector512<float>, GemmCount1>(mr, a, b, ldb, kc, y, ldy, accumulate);
+                        Rows<Simd512, Vector512<float>, GemmCount1, TA>(mr, a, lda, b, ldb, kc, y, ldy, accumulate);
                         return;
                     case 2:
-                        Rows<Simd512, Vector512<float>, GemmCount2>(mr, a, b, ldb, kc, y, ldy, accumulate);
+                        Rows<Simd512, Vector512<float>, GemmCount2, TA>(mr, a, lda, b, ldb, kc, y, ldy, accumulate);
                         return;
                     case 3:
-                        Rows<Simd512, Vector512<float>, GemmCount3>(mr, a, b, ldb, kc, y, ldy, accumulate);
+                        Rows<Simd512, Vector512<float>, GemmCount3, TA>(mr, a, lda, b, ldb, kc, y, ldy, accumulate);
                         return;
                     case 4:
-                        Rows<Simd512, Vector512<float>, GemmCount4>(mr, a, b, ldb, kc, y, ldy, accumulate);
+                        Rows<Simd512, Vector512<float>, GemmCount4, TA>(mr, a, lda, b, ldb, kc, y, ldy, accumulate);
                         return;
                     default:
                         throw new ArgumentOutOfRangeException(nameof(width));
@@ -81,44 +118,174 @@ internal static unsafe class GemmMicroKernel
                 // Two vectors per tile keep 12 accumulators within AVX2's 16 registers; the tile walks the panel in strips.
                 for (int s = 0; s < width; s += 16)
                 {
-                    Rows<Simd256, Vector256<float>, GemmCount2>(mr, a, b + s, ldb, kc, y + s, ldy, accumulate);
+                    Rows<Simd256, Vector256<float>, GemmCount2, TA>(mr, a, lda, b + s, ldb, kc, y + s, ldy, accumulate);
                 }
 
                 return;
             default:
                 for (int s = 0; s < width; s += 8)
                 {
-                    Rows<Simd128, Vector128<float>, GemmCount2>(mr, a, b + s, ldb, kc, y + s, ldy, accumulate);
+                    Rows<Simd128, Vector128<float>, GemmCount2, TA>(mr, a, lda, b + s, ldb, kc, y + s, ldy, accumulate);
                 }
 
                 return;
         }
     }
 
-    private static void Rows<TS, TV, TC>(int mr, float* a, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+    /// <summary>
+    /// How far ahead (in floats of a contiguous panel) <see cref="Vector"/> prefetches: a single row of A has no
+    /// reuse to hide memory latency behind, and the hardware prefetcher alone leaves the L3 bandwidth unused.
+    /// </summary>
+    private const int PrefetchFloats = 2048;
+
+    /// <summary>
+    /// <c>y[0..width] = a[0..kc] · b[0..kc, 0..width]</c> for one row of A (a matrix-vector product over one panel of
+    /// B, row p at <c>b + p · ldb</c>), overwriting y.
+    /// </summary>
+    /// <remarks>
+    /// With one row there is one multiply-add per loaded vector of B, so the kernel streams B: two sets of
+    /// accumulators (even and odd p) keep enough multiply-adds in flight, and the rows ahead are prefetched.
+    /// The sums therefore differ in order from <see cref="Tile"/>'s; a product takes this path whenever A has
+    /// one row, whatever the width and the split over threads, so its results stay independent of both.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Vector(SimdWidth path, int width, float* a, float* b, nint ldb, int kc, float* y)
+    {
+        switch (path)
+        {
+            case SimdWidth.W512:
+                switch (width >> 4)
+                {
+                    case 1:
+                        VectorKernel<Simd512, Vector512<float>, GemmCount1>(a, b, ldb, kc, y);
+                        return;
+                    case 2:
+                        VectorKernel<Simd512, Vector512<float>, GemmCount2>(a, b, ldb, kc, y);
+                        return;
+                    case 3:
+                        VectorKernel<Simd512, Vector512<float>, GemmCount3>(a, b, ldb, kc, y);
+                        return;
+                    case 4:
+                        VectorKernel<Simd512, Vector512<float>, GemmCount4>(a, b, ldb, kc, y);
+                        return;
+                    default:
+                        throw new ArgumentOutOfRangeException(nameof(width));
+                }
+
+            case SimdWidth.W256:
+                // Strips of four vectors (32 columns), a last one of two when the width is 16 modulo 32.
+                for (int s = 0; s < width; s += 32)
+                {
+                    if (width - s >= 32)
+                    {
+                        VectorKernel<Simd256, Vector256<float>, GemmCount4>(a, b + s, ldb, kc, y + s);
+                    }
+                    else
+                    {
+                        VectorKernel<Simd256, Vector256<float>, GemmCount2>(a, b + s, ldb, kc, y + s);
+                    }
+                }
+
+                return;
+            default:
+                for (int s = 0; s < width; s += 16)
+                {
+                    VectorKernel<Simd128, Vector128<float>, GemmCount4>(a, b + s, ldb, kc, y + s);
+                }
+
+                return;
+        }
+    }
+
+    /// <summary>y[0..TC·width] = a[0..kc] · b[0..kc, 0..TC·width].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void VectorKernel<TS, TV, TC>(float* a, float* b, nint ldb, int kc, float* y)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TC : struct, IGemmCount
     {
+        int w = TS.Count, rowFloats = TC.Value * TS.Count;
+        TV c0 = default; TV c1 = default; TV c2 = default; TV c3 = default;
+        TV d0 = default; TV d1 = default; TV d2 = default; TV d3 = default;
+        int p = 0;
+        for (; p + 2 <= kc; p += 2)
+        {
+            if (Sse.IsSupported)
+            {
+                // The strip's lines of the two rows PrefetchFloats ahead (in a packed panel, that is also the next panel's start).
+                float* f = b + PrefetchFloats;
+                Sse.Prefetch0(f);
+                Sse.Prefetch0(f + ldb);
+                if (rowFloats > 16)
+                {
+                    Sse.Prefetch0(f + 16);
+                    Sse.Prefetch0(f + ldb + 16);
+                }
+
+                if (rowFloats > 32)
+                {
+                    Sse.Prefetch0(f + 32);
+                    Sse.Prefetch0(f + ldb + 32);
+                }
+
+                if (rowFloats > 48)
+                {
+                    Sse.Prefetch0(f + 48);
+                    Sse.Prefetch0(f + ldb + 48);
+                }
+            }
+
+            TV x = TS.Create(a[p]);
+            c0 = TS.MultiplyAdd(x, TS.Load(ref *b, 0), c0);
+            if (TC.Value > 1) c1 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)w), c1);
+            if (TC.Value > 2) c2 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)(2 * w)), c2);
+            if (TC.Value > 3) c3 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)(3 * w)), c3);
+            float* b1 = b + ldb;
+            x = TS.Create(a[p + 1]);
+            d0 = TS.MultiplyAdd(x, TS.Load(ref *b1, 0), d0);
+            if (TC.Value > 1) d1 = TS.MultiplyAdd(x, TS.Load(ref *b1, (nuint)w), d1);
+            if (TC.Value > 2) d2 = TS.MultiplyAdd(x, TS.Load(ref *b1, (nuint)(2 * w)), d2);
+            if (TC.Value > 3) d3 = TS.MultiplyAdd(x, TS.Load(ref *b1, (nuint)(3 * w)), d3);
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            TV x = TS.Create(a[p]);
+            c0 = TS.MultiplyAdd(x, TS.Load(ref *b, 0), c0);
+            if (TC.Value > 1) c1 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)w), c1);
+            if (TC.Value > 2) c2 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)(2 * w)), c2);
+            if (TC.Value > 3) c3 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)(3 * w)), c3);
+        }
+
+        StoreRow<TS, TV, TC>(y, TS.Add(c0, d0), TS.Add(c1, d1), TS.Add(c2, d2), TS.Add(c3, d3), false);
+    }
+
+    private static void Rows<TS, TV, TC, TA>(int mr, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TC : struct, IGemmCount
+        where TA : struct, IGemmALayout
+    {
         switch (mr)
         {
             case 1:
-                Kernel<TS, TV, GemmCount1, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount1, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
                 return;
             case 2:
-                Kernel<TS, TV, GemmCount2, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount2, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
                 return;
             case 3:
-                Kernel<TS, TV, GemmCount3, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount3, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
                 return;
             case 4:
-                Kernel<TS, TV, GemmCount4, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount4, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
                 return;
             case 5:
-                Kernel<TS, TV, GemmCount5, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount5, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
                 return;
             case 6:
-                Kernel<TS, TV, GemmCount6, TC>(a, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount6, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
                 return;
             default:
                 throw new ArgumentOutOfRangeException(nameof(mr));
@@ -127,14 +294,18 @@ internal static unsafe class GemmMicroKernel
 
     /// <summary>y[0..TR, 0..TC·width] (+)= a[0..TR, 0..kc] · b[0..kc, 0..TC·width].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TS, TV, TR, TC>(float* a, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+    private static void Kernel<TS, TV, TR, TC, TA>(float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TR : struct, IGemmCount
         where TC : struct, IGemmCount
+        where TA : struct, IGemmALayout
     {
         // The counts are constants of each instantiation: the JIT drops the branches and dead accumulators.
+        // A row-major A is read in place through one pointer per row (no packing pass over A); the same
+        // values in the same order as from a packed panel, so both give bit-identical sums.
         int w = TS.Count;
+        float* a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
         TV c00 = default; TV c01 = default; TV c02 = default; TV c03 = default;
         TV c10 = default; TV c11 = default; TV c12 = default; TV c13 = default;
         TV c20 = default; TV c21 = default; TV c22 = default; TV c23 = default;
@@ -147,14 +318,14 @@ internal static unsafe class GemmMicroKernel
             TV b1 = TC.Value > 1 ? TS.Load(ref *b, (nuint)w) : default;
             TV b2 = TC.Value > 2 ? TS.Load(ref *b, (nuint)(2 * w)) : default;
             TV b3 = TC.Value > 3 ? TS.Load(ref *b, (nuint)(3 * w)) : default;
-            TV x = TS.Create(a[0]);
+            TV x = TS.Create(TA.InPlace ? a[p] : a[0]);
             c00 = TS.MultiplyAdd(x, b0, c00);
             if (TC.Value > 1) c01 = TS.MultiplyAdd(x, b1, c01);
             if (TC.Value > 2) c02 = TS.MultiplyAdd(x, b2, c02);
             if (TC.Value > 3) c03 = TS.MultiplyAdd(x, b3, c03);
             if (TR.Value > 1)
             {
-                x = TS.Create(a[1]);
+                x = TS.Create(TA.InPlace ? a1[p] : a[1]);
                 c10 = TS.MultiplyAdd(x, b0, c10);
                 if (TC.Value > 1) c11 = TS.MultiplyAdd(x, b1, c11);
                 if (TC.Value > 2) c12 = TS.MultiplyAdd(x, b2, c12);
@@ -163,7 +334,7 @@ internal static unsafe class GemmMicroKernel
 
             if (TR.Value > 2)
             {
-                x = TS.Create(a[2]);
+                x = TS.Create(TA.InPlace ? a2[p] : a[2]);
                 c20 = TS.MultiplyAdd(x, b0, c20);
                 if (TC.Value > 1) c21 = TS.MultiplyAdd(x, b1, c21);
                 if (TC.Value > 2) c22 = TS.MultiplyAdd(x, b2, c22);
@@ -172,7 +343,7 @@ internal static unsafe class GemmMicroKernel
 
             if (TR.Value > 3)
             {
-                x = TS.Create(a[3]);
+                x = TS.Create(TA.InPlace ? a3[p] : a[3]);
                 c30 = TS.MultiplyAdd(x, b0, c30);
                 if (TC.Value > 1) c31 = TS.MultiplyAdd(x, b1, c31);
                 if (TC.Value > 2) c32 = TS.MultiplyAdd(x, b2, c32);
@@ -181,7 +352,7 @@ internal static unsafe class GemmMicroKernel
 
             if (TR.Value > 4)
             {
-                x = TS.Create(a[4]);
+                x = TS.Create(TA.InPlace ? a4[p] : a[4]);
                 c40 = TS.MultiplyAdd(x, b0, c40);
                 if (TC.Value > 1) c41 = TS.MultiplyAdd(x, b1, c41);
                 if (TC.Value > 2) c42 = TS.MultiplyAdd(x, b2, c42);
@@ -190,14 +361,18 @@ internal static unsafe class GemmMicroKernel
 
             if (TR.Value > 5)
             {
-                x = TS.Create(a[5]);
+                x = TS.Create(TA.InPlace ? a5[p] : a[5]);
                 c50 = TS.MultiplyAdd(x, b0, c50);
                 if (TC.Value > 1) c51 = TS.MultiplyAdd(x, b1, c51);
                 if (TC.Value > 2) c52 = TS.MultiplyAdd(x, b2, c52);
                 if (TC.Value > 3) c53 = TS.MultiplyAdd(x, b3, c53);
             }
 
-            a += TR.Value;
+            if (!TA.InPlace)
+            {
+                a += TR.Value;
+            }
+
             b += ldb;
         }
 

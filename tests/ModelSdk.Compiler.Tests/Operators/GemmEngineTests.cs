@@ -25,7 +25,7 @@ public class GemmEngineTests
         var data = new TheoryData<int, int, int, int>();
         (int M, int N, int K)[] sizes =
         [
-            (1, 1, 1), (1, 70, 33), (5, 15, 7), (6, 64, 256), (7, 65, 257), (13, 130, 513), (125, 600, 40), (3, 17, 0),
+            (1, 1, 1), (1, 70, 33), (1, 130, 513), (1, 64, 2), (2, 200, 31), (5, 15, 7), (6, 64, 256), (7, 65, 257), (13, 130, 513), (125, 600, 40), (3, 17, 0),
         ];
         foreach ((int m, int n, int k) in sizes)
         {
@@ -60,7 +60,15 @@ public class GemmEngineTests
     [MemberData(nameof(Activations))]
     public void Every_activation_after_bias_and_residual_matches_the_reference(Activation activation, int bits)
     {
-        const int m = 7, n = 83, k = 19; // a ragged row panel and a ragged column panel
+        // A ragged row panel and a ragged column panel; one row takes the matrix-vector path.
+        foreach (int rows in new[] { 7, 1 })
+        {
+            CheckEpilogue(activation, bits, rows, 83, 19);
+        }
+    }
+
+    private static void CheckEpilogue(Activation activation, int bits, int m, int n, int k)
+    {
         (float alpha, float beta) = Parameters(activation);
         float[] a = Random(m * k, 3), b = Random(k * n, 4), residual = Random(m * n, 6);
         foreach ((string name, float[] c, int rowStride, int colStride) in Biases(m, n))
@@ -81,7 +89,7 @@ public class GemmEngineTests
                 var y = new float[m * n];
                 var epilogue = new GemmEpilogue(0.5f, c, rowStride, colStride, 1.5f, residual, activation, alpha, beta);
                 Gemm.Multiply(a, GemmOperand.RowMajor, Stored(b, bLayout, k, n, packA: false), bLayout, y, m, n, k, epilogue, null, Width(bits));
-                AssertClose(expected, y, $"{activation}, bias {name}, B {bLayout}");
+                AssertClose(expected, y, $"{activation}, m {m}, bias {name}, B {bLayout}");
             }
         }
     }
@@ -155,10 +163,11 @@ public class GemmEngineTests
             Activation.Relu, 0, 0, ctx);
     }
 
-    [Fact]
-    public void Large_products_split_over_threads_give_the_single_thread_result()
+    [Theory]
+    [InlineData(150, 300, 200)] // split by columns
+    [InlineData(500, 70, 40)] // enough rows to split a pre-packed B's product by rows
+    public void Large_products_split_over_threads_give_the_single_thread_result(int m, int n, int k)
     {
-        const int m = 150, n = 300, k = 200;
         float[] a = Random(m * k, 10), b = Random(k * n, 11), c = Random(n, 12);
         using var context = new KernelContext(2);
         foreach (GemmOperand bLayout in Enum.GetValues<GemmOperand>())
@@ -172,6 +181,27 @@ public class GemmEngineTests
             context.Workers.EndRun();
             Assert.Equal(single, parallel);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void A_single_row_split_over_threads_gives_the_single_thread_result(int bits)
+    {
+        // One row of A against a pre-packed B: the matrix-vector path, its columns split over the threads.
+        const int m = 1, n = 1000, k = 601;
+        float[] a = Random(m * k, 15), b = Random(k * n, 16), c = Random(n, 17);
+        float[] packed = Stored(b, GemmOperand.Packed, k, n, packA: false);
+        var single = new float[m * n];
+        var parallel = new float[m * n];
+        using var context = new KernelContext(2);
+        var epilogue = new GemmEpilogue(1, c, 0, 1, 1, activation: Activation.Relu);
+        Gemm.Multiply(a, GemmOperand.RowMajor, packed, GemmOperand.Packed, single, m, n, k, epilogue, null, Width(bits));
+        context.Workers.BeginRun();
+        Gemm.Multiply(a, GemmOperand.RowMajor, packed, GemmOperand.Packed, parallel, m, n, k, epilogue, context, Width(bits));
+        context.Workers.EndRun();
+        Assert.Equal(single, parallel);
+        double[] expected = Reference(a, b, m, n, k).Select((v, j) => (double)MathF.Max((float)(v + c[j]), 0)).ToArray();
+        AssertClose(expected, single, "one row");
     }
 
     [Fact]
