@@ -219,7 +219,7 @@ internal sealed class QLinearConvOperator : IOperator
             ctx.In("yZeroPoint", ctx.Input(7)),
             ctx.Out("y", y),
             ctx.Out("padded", ctx.Temporary(x.Type, [paddedHeight * paddedWidth * channels], "channelsLast")),
-            ctx.Out("col", ctx.Temporary(x.Type, [pixels * depth], "unfolded")),
+            ctx.Out("col", ctx.Temporary(x.Type, [pixels * PackedIntegerGemm.Depth(depth)], "unfolded")),
             ctx.Out("scratch", ctx.Temporary(ElementType.UInt8, [(int)Math.Max(1, PackedIntegerGemm.ScratchLength(pixels, depth))], "scratch")),
             PlanArg.Int("batch", xs[0]),
             PlanArg.Int("channels", xs[1]),

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace ModelSdk.Runtime.Kernels;
@@ -6,7 +7,8 @@ namespace ModelSdk.Runtime.Kernels;
 /// A 2-d 8-bit convolution by constant weights with its bias and requantization in the store (QLinearConv):
 /// per image, the input is copied channels-last into a padded buffer (padding = the input's zero point,
 /// which contributes nothing), unfolded one row per output pixel (<c>[pixels, taps · channels]</c>: one run
-/// of <c>channels</c> bytes per tap), multiplied by the weights packed at compile time as
+/// of <c>channels</c> bytes per tap, each row padded to whole quads so the product reads the rows in place;
+/// the padding bytes meet zero rows of the packed weights, so their values do not matter), multiplied by the weights packed at compile time as
 /// <c>[taps · channels, outChannels]</c> (<see cref="PackedIntegerGemm"/>), and stored transposed into
 /// <c>[outChannels, pixels]</c> through the epilogue of <see cref="QuantizedMatMul"/>.
 /// </summary>
@@ -24,7 +26,7 @@ public static unsafe class QuantizedConv
     /// <param name="y">Output, <c>[batch, outChannels, outHeight, outWidth]</c>.</param>
     /// <param name="padded">The image channels-last with its padding: <c>paddedHeight · paddedWidth · channels</c> elements
     /// (<c>paddedHeight = (outHeight − 1) · stride + (kernel − 1) · dilation + 1</c>, likewise the width).</param>
-    /// <param name="col">Unfolded input of one image: <c>pixels · channels · taps</c> elements.</param>
+    /// <param name="col">Unfolded input of one image: <c>pixels</c> rows of <see cref="PackedIntegerGemm.Depth"/>(<c>channels · taps</c>) elements.</param>
     /// <param name="scratch">Scratch of the packed product (<see cref="PackedIntegerGemm.ScratchLength"/> of pixels rows).</param>
     /// <param name="batch">Images.</param>
     /// <param name="channels">Input channels.</param>
@@ -50,9 +52,9 @@ public static unsafe class QuantizedConv
         }
 
         int h = inputShape[0], wd = inputShape[1], oh = outputShape[0], ow = outputShape[1], kh = kernelShape[0], kw = kernelShape[1];
-        int pixels = oh * ow, depth = channels * kh * kw, inSize = h * wd;
+        int pixels = oh * ow, depth = channels * kh * kw, inSize = h * wd, rowLength = PackedIntegerGemm.Depth(depth);
         int ph = ((oh - 1) * strides[0]) + ((kh - 1) * dilations[0]) + 1, pw = ((ow - 1) * strides[1]) + ((kw - 1) * dilations[1]) + 1;
-        if (x.Length != (long)batch * channels * inSize || y.Length != (long)batch * outChannels * pixels || col.Length < (long)pixels * depth
+        if (x.Length != (long)batch * channels * inSize || y.Length != (long)batch * outChannels * pixels || col.Length < (long)pixels * rowLength
             || padded.Length < (long)ph * pw * channels
             || xZeroPoint.Length > 1 || yZeroPoint.Length > 1)
         {
@@ -62,7 +64,7 @@ public static unsafe class QuantizedConv
         PackedOutput output = QuantizedMatMul.OutputOf<TY>();
         bool signed = MatMulInteger.IsSigned<TX>();
         ReadOnlySpan<byte> xb = MemoryMarshal.AsBytes(x);
-        Span<byte> rows = MemoryMarshal.AsBytes(col).Slice(0, pixels * depth);
+        Span<byte> rows = MemoryMarshal.AsBytes(col).Slice(0, pixels * rowLength);
         byte padding = xZeroPoint.IsEmpty ? (byte)0 : MemoryMarshal.AsBytes(xZeroPoint)[0];
         int zero = yZeroPoint.IsEmpty ? 0 : output == PackedOutput.Int8 ? (sbyte)MemoryMarshal.AsBytes(yZeroPoint)[0] : MemoryMarshal.AsBytes(yZeroPoint)[0];
         int sy = strides[0], sx = strides[1], dy = dilations[0], dx = dilations[1], py = padsBegin[0], px = padsBegin[1];
@@ -73,10 +75,10 @@ public static unsafe class QuantizedConv
             for (int n = 0; n < batch; n++)
             {
                 ChannelsLast(px0 + ((long)n * channels * inSize), ppad, padding, channels, h, wd, ph, pw, py, px);
-                Unfold(ppad, prows, channels, pw, oh, ow, kh, kw, sy, sx, dy, dx);
+                Unfold(ppad, prows, rowLength, channels, pw, oh, ow, kh, kw, sy, sx, dy, dx);
                 PackedIntegerGemm.Multiply(
                     rows, signed, w, terms, scale, zero, (byte*)py0 + ((long)n * outChannels * pixels * elementSize), output, transposed: true, scratch,
-                    pixels, outChannels, depth, context);
+                    pixels, outChannels, rowLength, context);
             }
         }
     }
@@ -104,36 +106,31 @@ public static unsafe class QuantizedConv
         }
     }
 
-    /// <summary>One row per output pixel: for each tap (ky, kx), the <paramref name="channels"/> bytes it reads.</summary>
-    private static void Unfold(byte* padded, byte* rows, int channels, int pw, int oh, int ow, int kh, int kw, int sy, int sx, int dy, int dx)
+    /// <summary>
+    /// One row of <paramref name="rowLength"/> bytes per output pixel: for each tap (ky, kx), the <paramref name="channels"/>
+    /// bytes it reads. Channels-last makes the taps of one kernel row one contiguous run when they are not dilated.
+    /// </summary>
+    private static void Unfold(byte* padded, byte* rows, int rowLength, int channels, int pw, int oh, int ow, int kh, int kw, int sy, int sx, int dy, int dx)
     {
-        byte* r = rows;
+        int run = kw * channels;
         for (int oy = 0; oy < oh; oy++)
         {
             for (int ox = 0; ox < ow; ox++)
             {
+                byte* r = rows + (((long)oy * ow) + ox) * rowLength;
                 for (int ky = 0; ky < kh; ky++)
                 {
                     byte* source = padded + ((((oy * sy) + (ky * dy)) * pw) + (ox * sx)) * channels;
+                    if (dx == 1)
+                    {
+                        Unsafe.CopyBlockUnaligned(r, source, (uint)run);
+                        r += run;
+                        continue;
+                    }
+
                     for (int kx = 0; kx < kw; kx++)
                     {
-                        byte* tap = source + (kx * dx * channels);
-                        switch (channels)
-                        {
-                            case 1:
-                                *r = *tap;
-                                break;
-                            case 4:
-                                *(uint*)r = *(uint*)tap;
-                                break;
-                            case 8:
-                                *(ulong*)r = *(ulong*)tap;
-                                break;
-                            default:
-                                Buffer.MemoryCopy(tap, r, channels, channels);
-                                break;
-                        }
-
+                        Unsafe.CopyBlockUnaligned(r, source + (kx * dx * channels), (uint)channels);
                         r += channels;
                     }
                 }
