@@ -7,7 +7,10 @@ namespace ModelSdk.Compiler.Passes;
 public static class PassPipeline
 {
     /// <summary>The passes for one compilation.</summary>
-    public static IReadOnlyList<IGraphPass> Create(OperatorRegistry registry, string? modelPath) =>
+    public static IReadOnlyList<IGraphPass> Create(OperatorRegistry registry, string? modelPath) => [.. Early(registry, modelPath), .. Late(registry)];
+
+    /// <summary>Every pass before the <see cref="Late"/> ones.</summary>
+    private static IReadOnlyList<IGraphPass> Early(OperatorRegistry registry, string? modelPath) =>
     [
         new ShapeInferencePass(registry, modelPath),
         new QdqFusionPass(registry, modelPath),
@@ -20,7 +23,6 @@ public static class PassPipeline
         new AttentionFusionPass(),
 
         new BatchNormalizationFoldingPass(),
-        .. Late(registry),
     ];
 
     /// <summary>
@@ -41,12 +43,14 @@ public static class PassPipeline
     /// </summary>
     public static void Run(Graph graph, OperatorRegistry registry, string? modelPath, bool fuseEpilogues = true)
     {
-        foreach (IGraphPass pass in Create(registry, modelPath))
+        foreach (IGraphPass pass in Early(registry, modelPath))
         {
-            if (fuseEpilogues || pass is not (EpilogueFusionPass or ElementwiseChainFusionPass))
-            {
-                pass.Run(graph);
-            }
+            pass.Run(graph);
+        }
+
+        if (fuseEpilogues)
+        {
+            RunLate(graph, registry);
         }
     }
 
