@@ -40,10 +40,9 @@ public sealed class ElementwiseChainFusionPass : IGraphPass
     private static void Fuse(Graph graph)
     {
         var fusion = new Fusion(graph);
-        var taken = new HashSet<Node>(ReferenceEqualityComparer.Instance);
         foreach (Node head in graph.Nodes)
         {
-            if (taken.Contains(head) || head.Outputs.Count != 1 || MainInput(head) is not { Type: ElementType.Float32, Shape: { } shape } x)
+            if (fusion.IsClaimed(head) || head.Outputs.Count != 1 || MainInput(head) is not { Type: ElementType.Float32, Shape: { } shape } x)
             {
                 continue;
             }
@@ -52,7 +51,7 @@ public sealed class ElementwiseChainFusionPass : IGraphPass
             var group = new List<Node>();
             Value current = x;
             Node? node = head;
-            while (node is not null && !taken.Contains(node) && chain.TryAdd(node, current, graph.Opset))
+            while (node is not null && !fusion.IsClaimed(node) && chain.TryAdd(node, current, graph.Opset))
             {
                 group.Add(node);
                 current = node.Outputs[0];
@@ -68,10 +67,7 @@ public sealed class ElementwiseChainFusionPass : IGraphPass
             var fused = Fusion.Create("ElementwiseChain", last, [x, chain.B, chain.C], last.Outputs[0],
                 new Attribute("steps", AttributeKind.Ints) { Ints = [.. chain.Steps] },
                 new Attribute("parameters", AttributeKind.Floats) { Floats = [.. chain.Parameters] });
-            if (fusion.Replace(group, fused))
-            {
-                taken.UnionWith(group);
-            }
+            fusion.Replace(group, fused);
         }
 
         fusion.Apply();

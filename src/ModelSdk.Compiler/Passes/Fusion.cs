@@ -65,6 +65,9 @@ internal sealed class Fusion
     public bool OnlyReadBy(Value value, params Node[] nodes)
         => !_outputs.Contains(value) && Readers(value).All(r => nodes.Contains(r, ReferenceEqualityComparer.Instance));
 
+    /// <summary>Whether a recorded replacement already takes <paramref name="node"/>.</summary>
+    public bool IsClaimed(Node node) => _claimed.Contains(node);
+
     /// <summary>Records that <paramref name="fused"/> replaces <paramref name="group"/>, whose last node computes its output; false when a node is already taken.</summary>
     public bool Replace(IReadOnlyList<Node> group, Node fused)
     {
