@@ -1,5 +1,6 @@
 using ModelSdk.Compiler.Ir;
 using ModelSdk.Compiler.Passes;
+using ModelSdk.Compiler.Tests.Kernels;
 using ModelSdk.Compiler.Tests.Support;
 using ModelSdk.Plan;
 using ModelSdk.Runtime;
@@ -113,21 +114,9 @@ public sealed class ElementwiseChainTests : IDisposable
         OrtAgreement.AssertMatches(model, [("x", TensorAssert.Random([2, 50], 5, -2, 2))]);
     }
 
-    public static TheoryData<int, int> WidthsAndThreads()
-    {
-        var data = new TheoryData<int, int>();
-        foreach (int width in Simd.HardwareWidth switch { SimdWidth.W512 => new[] { 128, 256, 512 }, SimdWidth.W256 => [128, 256], _ => [128] })
-        {
-            data.Add(width, 1);
-            data.Add(width, 3);
-        }
-
-        return data;
-    }
-
     /// <summary>The kernel gives bit for bit what the unfused Unary and Binary kernels give, in place or not, split or not.</summary>
     [Theory]
-    [MemberData(nameof(WidthsAndThreads))]
+    [MemberData(nameof(VectorWidthTests.WidthsAndThreads), MemberType = typeof(VectorWidthTests))]
     public void The_kernel_equals_the_unfused_kernels_bit_for_bit(int width, int threads)
     {
         Simd.Forced = width switch { 128 => SimdWidth.W128, 256 => SimdWidth.W256, _ => SimdWidth.W512 };
