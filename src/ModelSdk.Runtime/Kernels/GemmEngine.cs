@@ -82,6 +82,9 @@ internal static unsafe class GemmEngine
     /// <summary>The deepest product a single row block computes in one depth pass (a 64-column panel of 256 KB, in L2).</summary>
     public const int SingleRowBlockDepth = 1024;
 
+    /// <summary>The deepest row-major B read in place by several row panels: a 64-column panel of 16 KB, a third of L1.</summary>
+    public const int InPlaceDepth = 64;
+
     /// <summary>Products below this many multiply-adds run on the calling thread: a parallel loop costs a few microseconds.</summary>
     public const long ParallelMacs = 1L << 16;
 
@@ -194,6 +197,9 @@ internal static unsafe class GemmEngine
     /// Computes rows <c>[i0, i1)</c> and columns <c>[j0, j1)</c> of y on this thread; <paramref name="i0"/> is a
     /// multiple of <see cref="MR"/> and <paramref name="j0"/> of <see cref="NR"/>, so packed panels line up.
     /// </summary>
+    // Fully optimized from the first call, like the micro-kernels: left to tiering, a model's first runs (and runs on
+    // a busy machine, where the background recompilation waits) took this loop nest at tier 0, 2× slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Compute(in GemmProblem p, int i0, int i1, int j0, int j1)
     {
         int k = p.K;
@@ -221,14 +227,16 @@ internal static unsafe class GemmEngine
         float* scratch = Scratch();
         float* aPack = scratch, bPack = scratch + MC * KC, tile = bPack + KC * NC;
 
-        // B is packed only when row panels reuse it; a single row panel reads a row-major B in place.
-        bool bInPlace = p.BLayout == GemmOperand.RowMajor && i1 - i0 <= MR;
-        bool packB = p.BLayout != GemmOperand.Packed && !bInPlace;
-        bool epilogue = p.HasEpilogue;
-
         // Depth blocks of equal size (784 = 4 × 196, not 3 × 256 + 16): a thin last block would cost a whole
         // extra pass over y for little work.
         int blocks = (k + KC - 1) / KC, depth = (k + blocks - 1) / blocks;
+
+        // B is packed only when row panels reuse it from a panel too deep for L1; a single row panel, or a
+        // shallow product (a 1×1 convolution over few channels: its KC × 64 panel read in place stays in L1
+        // across the row panels), reads a row-major B in place.
+        bool bInPlace = p.BLayout == GemmOperand.RowMajor && (i1 - i0 <= MR || k <= InPlaceDepth);
+        bool packB = p.BLayout != GemmOperand.Packed && !bInPlace;
+        bool epilogue = p.HasEpilogue;
 
         // With a single row block (decided on the whole product, so every split over threads sums alike) no B
         // panel of a pre-packed B is reused across row blocks, so its depth block need not stay in L2: the whole
@@ -329,7 +337,7 @@ internal static unsafe class GemmEngine
 
                             if (last && epilogue)
                             {
-                                Epilogue(p, ir, mr, jr, nr);
+                                EpilogueTile(p, ir, mr, jr, nr, nr == w);
                             }
                         }
                     }
@@ -362,7 +370,7 @@ internal static unsafe class GemmEngine
 
             if (p.HasEpilogue)
             {
-                Epilogue(p, 0, 1, jr, nr);
+                EpilogueTile(p, 0, 1, jr, nr, nr == w);
             }
         }
     }
@@ -395,6 +403,72 @@ internal static unsafe class GemmEngine
             {
                 dst[j] = accumulate ? dst[j] + src[j] : src[j];
             }
+        }
+    }
+
+    /// <summary>
+    /// The epilogue of one tile just computed (in L1): whole vectors with the activation chosen once for the tile
+    /// when <paramref name="whole"/> (a full panel) and the bias is per row, per column or a row-major matrix;
+    /// otherwise <see cref="Epilogue"/>. The same arithmetic either way, so results do not depend on the path.
+    /// </summary>
+    private static void EpilogueTile(in GemmProblem p, int i, int mr, int j, int nr, bool whole)
+    {
+        if (!whole || !(p.C == null || p.CColStride == 0 || p.CColStride == 1))
+        {
+            Epilogue(p, i, mr, j, nr);
+            return;
+        }
+
+        var rows = new TileRows(p, i, j);
+        float* y = p.Y + (i * p.Ldy) + j;
+        switch (p.Path)
+        {
+            case SimdWidth.W512:
+                StoreEpilogue.ActivateRows<Vector512<float>, Simd512, TileRows>(ref rows, y, p.Ldy, mr, nr, p.Activation, p.ActivationAlpha, p.ActivationBeta);
+                break;
+            case SimdWidth.W256:
+                StoreEpilogue.ActivateRows<Vector256<float>, Simd256, TileRows>(ref rows, y, p.Ldy, mr, nr, p.Activation, p.ActivationAlpha, p.ActivationBeta);
+                break;
+            default:
+                StoreEpilogue.ActivateRows<Vector128<float>, Simd128, TileRows>(ref rows, y, p.Ldy, mr, nr, p.Activation, p.ActivationAlpha, p.ActivationBeta);
+                break;
+        }
+    }
+
+    /// <summary>Scale, bias and residual of a tile at (i, j), as <see cref="GemmEngine.Combine{TV, TS}"/> computes them.</summary>
+    private readonly struct TileRows(in GemmProblem p, int i, int j) :
+        StoreEpilogue.IEpilogueRows<Vector512<float>>, StoreEpilogue.IEpilogueRows<Vector256<float>>, StoreEpilogue.IEpilogueRows<Vector128<float>>
+    {
+        private readonly float _alpha = p.Alpha, _beta = p.Beta;
+        private readonly float* _c = p.C == null ? null : p.C + (i * p.CRowStride) + (j * p.CColStride);
+        private readonly nint _cRowStride = p.CRowStride;
+        private readonly bool _cColumns = p.CColStride != 0;
+        private readonly float* _residual = p.Residual == null ? null : p.Residual + (i * p.Ldy) + j;
+        private readonly nint _ldy = p.Ldy;
+
+        public Vector512<float> Combine(Vector512<float> v, int row, int column) => Combine<Vector512<float>, Simd512>(v, row, column);
+
+        public Vector256<float> Combine(Vector256<float> v, int row, int column) => Combine<Vector256<float>, Simd256>(v, row, column);
+
+        public Vector128<float> Combine(Vector128<float> v, int row, int column) => Combine<Vector128<float>, Simd128>(v, row, column);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private TV Combine<TV, TS>(TV v, int row, int column)
+            where TV : struct
+            where TS : struct, ISimd<TV>
+        {
+            if (_alpha != 1)
+            {
+                v = TS.Multiply(v, TS.Create(_alpha));
+            }
+
+            if (_c != null)
+            {
+                float* c = _c + (row * _cRowStride);
+                v = _cColumns ? TS.Add(v, TS.Multiply(TS.Load(ref *c, (nuint)column), TS.Create(_beta))) : TS.Add(v, TS.Create(_beta * c[0]));
+            }
+
+            return _residual != null ? TS.Add(v, TS.Load(ref *(_residual + (row * _ldy)), (nuint)column)) : v;
         }
     }
 

@@ -43,4 +43,95 @@ internal static class StoreEpilogue
                 throw new ArgumentOutOfRangeException(nameof(activation));
         }
     }
+
+    /// <summary>
+    /// <c>y = activation(rows.Combine(y))</c> over <paramref name="count"/> rows of <paramref name="width"/> floats (a
+    /// multiple of the vector width), <paramref name="ldy"/> apart: the activation is chosen once for the block,
+    /// so the common ones are inlined into the loop (a per-vector switch costs more than a small tile's arithmetic).
+    /// </summary>
+    /// <typeparam name="TV">Vector type.</typeparam>
+    /// <typeparam name="TS">Its operations.</typeparam>
+    /// <typeparam name="TRows">What each vector gets before the activation.</typeparam>
+    public static unsafe void ActivateRows<TV, TS, TRows>(ref TRows rows, float* y, nint ldy, int count, int width, Activation activation, float alpha, float beta)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TRows : struct, IEpilogueRows<TV>
+    {
+        switch (activation)
+        {
+            case Activation.None:
+                ActivateRows<TV, TS, TRows, NoActivation>(ref rows, y, ldy, count, width, default);
+                return;
+            case Activation.Relu:
+                ActivateRows<TV, TS, TRows, ReluActivation>(ref rows, y, ldy, count, width, default);
+                return;
+            case Activation.HardSwish:
+                ActivateRows<TV, TS, TRows, HardSwishActivation>(ref rows, y, ldy, count, width, default);
+                return;
+            default:
+                ActivateRows<TV, TS, TRows, AnyActivation>(ref rows, y, ldy, count, width, new AnyActivation(activation, alpha, beta));
+                return;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ActivateRows<TV, TS, TRows, TA>(ref TRows rows, float* y, nint ldy, int count, int width, TA function)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TRows : struct, IEpilogueRows<TV>
+        where TA : struct, IActivationFunction
+    {
+        for (int r = 0; r < count; r++)
+        {
+            float* row = y + (r * ldy);
+            for (int j = 0; j < width; j += TS.Count)
+            {
+                TV v = rows.Combine(TS.Load(ref *row, (nuint)j), r, j);
+                TS.Store(function.Apply<TV, TS>(v), ref *row, (nuint)j);
+            }
+        }
+    }
+
+    /// <summary>What a store adds to each vector of sums before the activation (bias, residual), by its row and column.</summary>
+    internal interface IEpilogueRows<TV>
+        where TV : struct
+    {
+        TV Combine(TV v, int row, int column);
+    }
+
+    /// <summary>An activation known to the JIT, inlined into the loop that applies it.</summary>
+    private interface IActivationFunction
+    {
+        TV Apply<TV, TS>(TV v)
+            where TS : ISimd<TV>
+            where TV : struct;
+    }
+
+    private readonly struct NoActivation : IActivationFunction
+    {
+        public TV Apply<TV, TS>(TV v)
+            where TS : ISimd<TV>
+            where TV : struct => v;
+    }
+
+    private readonly struct ReluActivation : IActivationFunction
+    {
+        public TV Apply<TV, TS>(TV v)
+            where TS : ISimd<TV>
+            where TV : struct => Activate<TV, TS>(v, Activation.Relu, 0, 0);
+    }
+
+    private readonly struct HardSwishActivation : IActivationFunction
+    {
+        public TV Apply<TV, TS>(TV v)
+            where TS : ISimd<TV>
+            where TV : struct => Activate<TV, TS>(v, Activation.HardSwish, 0, 0);
+    }
+
+    private readonly struct AnyActivation(Activation activation, float alpha, float beta) : IActivationFunction
+    {
+        public TV Apply<TV, TS>(TV v)
+            where TS : ISimd<TV>
+            where TV : struct => Activate<TV, TS>(v, activation, alpha, beta);
+    }
 }
