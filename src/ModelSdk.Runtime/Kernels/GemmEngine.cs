@@ -332,12 +332,12 @@ internal static unsafe class GemmEngine
                             {
                                 // Padded columns must not be written: compute into a tile and copy the real ones.
                                 GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, tile, w, false);
-                                StoreRagged(tile, w, y, p.Ldy, mr, nr, accumulate);
+                                StoreRagged(p.Path, tile, w, y, p.Ldy, mr, nr, accumulate);
                             }
 
                             if (last && epilogue)
                             {
-                                EpilogueTile(p, ir, mr, jr, nr, nr == w);
+                                EpilogueTile(p, ir, mr, jr, nr);
                             }
                         }
                     }
@@ -365,12 +365,12 @@ internal static unsafe class GemmEngine
             else
             {
                 GemmMicroKernel.Vector(p.Path, w, p.A, b, w, p.K, tile);
-                StoreRagged(tile, w, y, p.Ldy, 1, nr, false);
+                StoreRagged(p.Path, tile, w, y, p.Ldy, 1, nr, false);
             }
 
             if (p.HasEpilogue)
             {
-                EpilogueTile(p, 0, 1, jr, nr, nr == w);
+                EpilogueTile(p, 0, 1, jr, nr);
             }
         }
     }
@@ -394,26 +394,52 @@ internal static unsafe class GemmEngine
         }
     }
 
-    private static void StoreRagged(float* tile, int w, float* y, nint ldy, int mr, int nr, bool accumulate)
+    private static void StoreRagged(SimdWidth path, float* tile, int w, float* y, nint ldy, int mr, int nr, bool accumulate)
+    {
+        switch (path)
+        {
+            case SimdWidth.W512:
+                StoreRagged<Vector512<float>, Simd512>(tile, w, y, ldy, mr, nr, accumulate);
+                break;
+            case SimdWidth.W256:
+                StoreRagged<Vector256<float>, Simd256>(tile, w, y, ldy, mr, nr, accumulate);
+                break;
+            default:
+                StoreRagged<Vector128<float>, Simd128>(tile, w, y, ldy, mr, nr, accumulate);
+                break;
+        }
+    }
+
+    /// <summary>The first <paramref name="nr"/> columns of a tile computed <paramref name="w"/> wide, stored (or added) into y.</summary>
+    private static void StoreRagged<TV, TS>(float* tile, int w, float* y, nint ldy, int mr, int nr, bool accumulate)
+        where TV : struct
+        where TS : struct, ISimd<TV>
     {
         for (int r = 0; r < mr; r++)
         {
-            float* src = tile + r * w, dst = y + r * ldy;
-            for (int j = 0; j < nr; j++)
+            float* src = tile + (r * w), dst = y + (r * ldy);
+            for (int j = 0; j < nr; j += TS.Count)
             {
-                dst[j] = accumulate ? dst[j] + src[j] : src[j];
+                TV v = TS.Load(ref *src, (nuint)j);
+                if (j + TS.Count <= nr)
+                {
+                    TS.Store(accumulate ? TS.Add(TS.Load(ref *dst, (nuint)j), v) : v, ref *dst, (nuint)j);
+                    continue;
+                }
+
+                int count = nr - j;
+                TS.StorePartial(accumulate ? TS.Add(TS.LoadPartial(dst + j, count), v) : v, dst + j, count);
             }
         }
     }
 
     /// <summary>
-    /// The epilogue of one tile just computed (in L1): whole vectors with the activation chosen once for the tile
-    /// when <paramref name="whole"/> (a full panel) and the bias is per row, per column or a row-major matrix;
-    /// otherwise <see cref="Epilogue"/>. The same arithmetic either way, so results do not depend on the path.
+    /// The epilogue of one tile just computed (in L1), the activation chosen once for the tile, when the bias is
+    /// per row, per column or a row-major matrix; otherwise <see cref="Epilogue"/>. The same arithmetic either way, so results do not depend on the path.
     /// </summary>
-    private static void EpilogueTile(in GemmProblem p, int i, int mr, int j, int nr, bool whole)
+    private static void EpilogueTile(in GemmProblem p, int i, int mr, int j, int nr)
     {
-        if (!whole || !(p.C == null || p.CColStride == 0 || p.CColStride == 1))
+        if (!(p.C == null || p.CColStride == 0 || p.CColStride == 1))
         {
             Epilogue(p, i, mr, j, nr);
             return;
@@ -446,14 +472,14 @@ internal static unsafe class GemmEngine
         private readonly float* _residual = p.Residual == null ? null : p.Residual + (i * p.Ldy) + j;
         private readonly nint _ldy = p.Ldy;
 
-        public Vector512<float> Combine(Vector512<float> v, int row, int column) => Combine<Vector512<float>, Simd512>(v, row, column);
+        public Vector512<float> Combine(Vector512<float> v, int row, int column, int count) => Combine<Vector512<float>, Simd512>(v, row, column, count);
 
-        public Vector256<float> Combine(Vector256<float> v, int row, int column) => Combine<Vector256<float>, Simd256>(v, row, column);
+        public Vector256<float> Combine(Vector256<float> v, int row, int column, int count) => Combine<Vector256<float>, Simd256>(v, row, column, count);
 
-        public Vector128<float> Combine(Vector128<float> v, int row, int column) => Combine<Vector128<float>, Simd128>(v, row, column);
+        public Vector128<float> Combine(Vector128<float> v, int row, int column, int count) => Combine<Vector128<float>, Simd128>(v, row, column, count);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private TV Combine<TV, TS>(TV v, int row, int column)
+        private TV Combine<TV, TS>(TV v, int row, int column, int count)
             where TV : struct
             where TS : struct, ISimd<TV>
         {
@@ -465,11 +491,16 @@ internal static unsafe class GemmEngine
             if (_c != null)
             {
                 float* c = _c + (row * _cRowStride);
-                v = _cColumns ? TS.Add(v, TS.Multiply(TS.Load(ref *c, (nuint)column), TS.Create(_beta))) : TS.Add(v, TS.Create(_beta * c[0]));
+                v = _cColumns ? TS.Add(v, TS.Multiply(Load<TV, TS>(c + column, count), TS.Create(_beta))) : TS.Add(v, TS.Create(_beta * c[0]));
             }
 
-            return _residual != null ? TS.Add(v, TS.Load(ref *(_residual + (row * _ldy)), (nuint)column)) : v;
+            return _residual != null ? TS.Add(v, Load<TV, TS>(_residual + (row * _ldy) + column, count)) : v;
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static TV Load<TV, TS>(float* source, int count)
+            where TV : struct
+            where TS : struct, ISimd<TV> => count == TS.Count ? TS.Load(ref *source, 0) : TS.LoadPartial(source, count);
     }
 
     /// <summary>Applies scale, bias, residual and activation to rows <c>[i, i+mr)</c>, columns <c>[j, j+nr)</c> of y.</summary>

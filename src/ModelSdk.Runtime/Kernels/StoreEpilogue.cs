@@ -45,8 +45,8 @@ internal static class StoreEpilogue
     }
 
     /// <summary>
-    /// <c>y = activation(rows.Combine(y))</c> over <paramref name="count"/> rows of <paramref name="width"/> floats (a
-    /// multiple of the vector width), <paramref name="ldy"/> apart: the activation is chosen once for the block,
+    /// <c>y = activation(rows.Combine(y))</c> over <paramref name="count"/> rows of <paramref name="width"/> floats,
+    /// <paramref name="ldy"/> apart: the activation is chosen once for the block,
     /// so the common ones are inlined into the loop (a per-vector switch costs more than a small tile's arithmetic).
     /// </summary>
     /// <typeparam name="TV">Vector type.</typeparam>
@@ -84,19 +84,30 @@ internal static class StoreEpilogue
         for (int r = 0; r < count; r++)
         {
             float* row = y + (r * ldy);
-            for (int j = 0; j < width; j += TS.Count)
+            int j = 0;
+            for (; j + TS.Count <= width; j += TS.Count)
             {
-                TV v = rows.Combine(TS.Load(ref *row, (nuint)j), r, j);
+                TV v = rows.Combine(TS.Load(ref *row, (nuint)j), r, j, TS.Count);
                 TS.Store(function.Apply<TV, TS>(v), ref *row, (nuint)j);
+            }
+
+            if (j < width)
+            {
+                // The ragged end as one partial vector: its lanes past the end are zero and never stored.
+                TV v = rows.Combine(TS.LoadPartial(row + j, width - j), r, j, width - j);
+                TS.StorePartial(function.Apply<TV, TS>(v), row + j, width - j);
             }
         }
     }
 
-    /// <summary>What a store adds to each vector of sums before the activation (bias, residual), by its row and column.</summary>
+    /// <summary>
+    /// What a store adds to each vector of sums before the activation (bias, residual), by its row and first
+    /// column; <c>count</c> lanes are real (the vector width except at a ragged end, which must not read past it).
+    /// </summary>
     internal interface IEpilogueRows<TV>
         where TV : struct
     {
-        TV Combine(TV v, int row, int column);
+        TV Combine(TV v, int row, int column, int count);
     }
 
     /// <summary>An activation known to the JIT, inlined into the loop that applies it.</summary>
