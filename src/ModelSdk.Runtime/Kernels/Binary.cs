@@ -67,92 +67,225 @@ public static class Binary
             return;
         }
 
+        if (typeof(T) == typeof(float) && op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div or BinaryOp.Max or BinaryOp.Min or BinaryOp.PRelu && sa <= 1 && sb <= 1)
+        {
+            RunFloat(op, MemoryMarshal.Cast<T, float>(a), MemoryMarshal.Cast<T, float>(b), MemoryMarshal.Cast<T, float>(y), shape, aStrides, bStrides);
+            return;
+        }
+
         Span<int> index = stackalloc int[rank - 1];
         int aOff = 0, bOff = 0;
         for (int o = 0; o < outer; o++)
         {
-            Row(op, a, aOff, sa, b, bOff, sb, y.Slice(o * inner, inner));
+            Span<T> row = y.Slice(o * inner, inner);
+            for (int i = 0; i < row.Length; i++)
+            {
+                row[i] = Apply(op, a[aOff + i * sa], b[bOff + i * sb]);
+            }
+
             Odometer.Advance(index, shape, aStrides, ref aOff, bStrides, ref bOff);
         }
     }
 
-    private static void Row<T>(BinaryOp op, ReadOnlySpan<T> a, int aOff, int sa, ReadOnlySpan<T> b, int bOff, int sb, Span<T> y)
-        where T : unmanaged, INumber<T>
+    /// <summary>The float32 rows, the width and the operation chosen once for all of them (a squeeze-excite gate is 576 rows of 49).</summary>
+    private static unsafe void RunFloat(BinaryOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, ReadOnlySpan<int> shape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
     {
-        if (typeof(T) == typeof(float) && op is BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul or BinaryOp.Div or BinaryOp.Max or BinaryOp.Min or BinaryOp.PRelu && sa <= 1 && sb <= 1)
+        // Every offset the walk reaches lies within each operand: the last element of each is at Σ (shape − 1) · stride.
+        long count = 1;
+        foreach (int extent in shape)
         {
-            RowFloat(op, MemoryMarshal.Cast<T, float>(a), aOff, sa, MemoryMarshal.Cast<T, float>(b), bOff, sb, MemoryMarshal.Cast<T, float>(y));
-            return;
+            count *= extent;
         }
 
-        for (int i = 0; i < y.Length; i++)
+        if (count != y.Length || a.Length <= Extent(shape, aStrides) || b.Length <= Extent(shape, bStrides))
         {
-            y[i] = Apply(op, a[aOff + i * sa], b[bOff + i * sb]);
-        }
-    }
-
-    private static unsafe void RowFloat(BinaryOp op, ReadOnlySpan<float> a, int aOff, int sa, ReadOnlySpan<float> b, int bOff, int sb, Span<float> y)
-    {
-        int n = y.Length;
-        a = a.Slice(aOff);
-        b = b.Slice(bOff);
-        if ((sa != 0 && a.Length < n) || (sb != 0 && b.Length < n) || a.IsEmpty || b.IsEmpty)
-        {
-            throw new ArgumentException("Binary operand shorter than its row.");
+            throw new ArgumentException("Binary operands do not match the shape and strides.");
         }
 
+        var rows = new FloatRows(shape, aStrides, bStrides);
         fixed (float* pa = a, pb = b, py = y)
         {
             switch (Simd.Width)
             {
                 case SimdWidth.W512:
-                    RowFloat<Vector512<float>, Simd512>(op, pa, sa, pb, sb, py, n);
+                    RunFloat<Vector512<float>, Simd512>(op, pa, pb, py, ref rows);
                     break;
                 case SimdWidth.W256:
-                    RowFloat<Vector256<float>, Simd256>(op, pa, sa, pb, sb, py, n);
+                    RunFloat<Vector256<float>, Simd256>(op, pa, pb, py, ref rows);
                     break;
                 default:
-                    RowFloat<Vector128<float>, Simd128>(op, pa, sa, pb, sb, py, n);
+                    RunFloat<Vector128<float>, Simd128>(op, pa, pb, py, ref rows);
                     break;
             }
         }
     }
 
-    /// <summary>
-    /// One row of <paramref name="n"/> elements, each operand contiguous or (stride 0) broadcast once; the last partial
-    /// vector is masked, so short rows (a squeeze-excite gate times a 7×7 plane: 49 elements) stay vectorized to the end.
-    /// </summary>
-    private static unsafe void RowFloat<TV, TS>(BinaryOp op, float* a, int sa, float* b, int sb, float* y, int n)
+    private static long Extent(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
+    {
+        long last = 0;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            last += (long)(shape[d] - 1) * strides[d];
+        }
+
+        return last;
+    }
+
+    private static unsafe void RunFloat<TV, TS>(BinaryOp op, float* a, float* b, float* y, ref FloatRows rows)
         where TS : ISimd<TV>
         where TV : struct
     {
-        TV ca = TS.Create(*a), cb = TS.Create(*b);
-        for (int i = 0; i < n; i += TS.Count)
+        switch (op)
         {
-            int count = Math.Min(TS.Count, n - i);
-            bool full = count == TS.Count;
-            TV va = sa == 0 ? ca : full ? TS.Load(ref a[i], 0) : TS.LoadPartial(a + i, count);
-            TV vb = sb == 0 ? cb : full ? TS.Load(ref b[i], 0) : TS.LoadPartial(b + i, count);
-            TV vy = op switch
-            {
-                BinaryOp.Add => TS.Add(va, vb),
-                BinaryOp.Sub => TS.Subtract(va, vb),
-                BinaryOp.Mul => TS.Multiply(va, vb),
-                BinaryOp.Div => TS.Divide(va, vb),
-                BinaryOp.Max => TS.Max(va, vb),
-                BinaryOp.Min => TS.Min(va, vb),
-                BinaryOp.PRelu => TS.Select(TS.LessThan(va, TS.Zero), TS.Multiply(va, vb), va),
-                _ => throw new ArgumentOutOfRangeException(nameof(op)),
-            };
-            if (full)
-            {
-                TS.Store(vy, ref y[i], 0);
-            }
-            else
-            {
-                TS.StorePartial(vy, y + i, count);
-            }
+            case BinaryOp.Add:
+                RunFloat<TV, TS, AddOp>(a, b, y, ref rows);
+                break;
+            case BinaryOp.Sub:
+                RunFloat<TV, TS, SubOp>(a, b, y, ref rows);
+                break;
+            case BinaryOp.Mul:
+                RunFloat<TV, TS, MulOp>(a, b, y, ref rows);
+                break;
+            case BinaryOp.Div:
+                RunFloat<TV, TS, DivOp>(a, b, y, ref rows);
+                break;
+            case BinaryOp.Max:
+                RunFloat<TV, TS, MaxOp>(a, b, y, ref rows);
+                break;
+            case BinaryOp.Min:
+                RunFloat<TV, TS, MinOp>(a, b, y, ref rows);
+                break;
+            default:
+                RunFloat<TV, TS, PReluOp>(a, b, y, ref rows);
+                break;
         }
+    }
+
+    /// <summary>
+    /// Every row, each operand contiguous or (stride 0) broadcast once; the last partial vector of a row is
+    /// masked, so short rows (a squeeze-excite gate times a 7×7 plane: 49 elements) stay vectorized to the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RunFloat<TV, TS, TOp>(float* a, float* b, float* y, ref FloatRows rows)
+        where TS : ISimd<TV>
+        where TV : struct
+        where TOp : struct, IFloatOp
+    {
+        ReadOnlySpan<int> shape = rows.Shape, aStrides = rows.AStrides, bStrides = rows.BStrides;
+        int rank = shape.Length, n = shape[rank - 1], sa = aStrides[rank - 1], sb = bStrides[rank - 1];
+        int outer = 1;
+        for (int d = 0; d < rank - 1; d++)
+        {
+            outer *= shape[d];
+        }
+
+        if (rank <= 2)
+        {
+            // Rows a fixed stride apart (most broadcasts collapse to this): no odometer.
+            nint da = rank == 2 ? aStrides[0] : 0, db = rank == 2 ? bStrides[0] : 0;
+            for (int o = 0; o < outer; o++, a += da, b += db, y += n)
+            {
+                Row<TV, TS, TOp>(a, sa, b, sb, y, n);
+            }
+
+            return;
+        }
+
+        Span<int> index = stackalloc int[rank - 1];
+        index.Clear();
+        int aOff = 0, bOff = 0;
+        for (int o = 0; o < outer; o++, y += n)
+        {
+            Row<TV, TS, TOp>(a + aOff, sa, b + bOff, sb, y, n);
+            Odometer.Advance(index, shape, aStrides, ref aOff, bStrides, ref bOff);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Row<TV, TS, TOp>(float* a, int sa, float* b, int sb, float* y, int n)
+        where TS : ISimd<TV>
+        where TV : struct
+        where TOp : struct, IFloatOp
+    {
+        TV ca = TS.Create(*a), cb = TS.Create(*b);
+        int i = 0;
+        for (; i + TS.Count <= n; i += TS.Count)
+        {
+            TV va = sa == 0 ? ca : TS.Load(ref a[i], 0);
+            TV vb = sb == 0 ? cb : TS.Load(ref b[i], 0);
+            TS.Store(TOp.Apply<TV, TS>(va, vb), ref y[i], 0);
+        }
+
+        if (i < n)
+        {
+            int count = n - i;
+            TV va = sa == 0 ? ca : TS.LoadPartial(a + i, count);
+            TV vb = sb == 0 ? cb : TS.LoadPartial(b + i, count);
+            TS.StorePartial(TOp.Apply<TV, TS>(va, vb), y + i, count);
+        }
+    }
+
+    /// <summary>The collapsed shape and strides of one float32 broadcast, handed down by reference.</summary>
+    private readonly ref struct FloatRows(ReadOnlySpan<int> shape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
+    {
+        public readonly ReadOnlySpan<int> Shape = shape, AStrides = aStrides, BStrides = bStrides;
+    }
+
+    /// <summary>A vectorized float32 operation fixed at compile time.</summary>
+    private interface IFloatOp
+    {
+        static abstract TV Apply<TV, TS>(TV a, TV b)
+            where TS : ISimd<TV>
+            where TV : struct;
+    }
+
+    private readonly struct AddOp : IFloatOp
+    {
+        public static TV Apply<TV, TS>(TV a, TV b)
+            where TS : ISimd<TV>
+            where TV : struct => TS.Add(a, b);
+    }
+
+    private readonly struct SubOp : IFloatOp
+    {
+        public static TV Apply<TV, TS>(TV a, TV b)
+            where TS : ISimd<TV>
+            where TV : struct => TS.Subtract(a, b);
+    }
+
+    private readonly struct MulOp : IFloatOp
+    {
+        public static TV Apply<TV, TS>(TV a, TV b)
+            where TS : ISimd<TV>
+            where TV : struct => TS.Multiply(a, b);
+    }
+
+    private readonly struct DivOp : IFloatOp
+    {
+        public static TV Apply<TV, TS>(TV a, TV b)
+            where TS : ISimd<TV>
+            where TV : struct => TS.Divide(a, b);
+    }
+
+    private readonly struct MaxOp : IFloatOp
+    {
+        public static TV Apply<TV, TS>(TV a, TV b)
+            where TS : ISimd<TV>
+            where TV : struct => TS.Max(a, b);
+    }
+
+    private readonly struct MinOp : IFloatOp
+    {
+        public static TV Apply<TV, TS>(TV a, TV b)
+            where TS : ISimd<TV>
+            where TV : struct => TS.Min(a, b);
+    }
+
+    private readonly struct PReluOp : IFloatOp
+    {
+        public static TV Apply<TV, TS>(TV a, TV b)
+            where TS : ISimd<TV>
+            where TV : struct => TS.Select(TS.LessThan(a, TS.Zero), TS.Multiply(a, b), a);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
