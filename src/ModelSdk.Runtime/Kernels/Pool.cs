@@ -55,6 +55,12 @@ public static unsafe class Pool
         }
 
         bool global = IsGlobal(inputShape, outputShape, kernelShape, dilations, padsBegin);
+        if (global && kind == PoolKind.Average && Simd.Width == SimdWidth.W512 && Avx512F.IsSupported)
+        {
+            GlobalAverage(x, y, planes, sIn);
+            return;
+        }
+
         if (!global && indices.IsEmpty && IsFullWindow2D(inputShape, outputShape, kernelShape, strides, dilations, padsBegin))
         {
             Pool2D(kind, x, y, planes, inputShape, outputShape, kernelShape, strides);
@@ -70,7 +76,7 @@ public static unsafe class Pool
             {
                 if (global)
                 {
-                    yp[0] = Sum(xp) / sIn;
+                    yp[0] = Reduce<SumOp>(xp) / sIn;
                     continue;
                 }
 
@@ -320,29 +326,33 @@ public static unsafe class Pool
     /// The sum of a plane; on 512-bit vectors with two accumulators and a masked last vector, so that
     /// small planes (7×7: 49 elements) need no scalar tail.
     /// </summary>
-    private static float Sum(ReadOnlySpan<float> x)
+    /// <summary>
+    /// The mean of every plane, in one pass with no per-plane setup: a squeeze-excite block pools 576 planes of 49,
+    /// where slicing and a call per plane cost as much as the sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GlobalAverage(ReadOnlySpan<float> x, Span<float> y, int planes, int size)
     {
-        if (Simd.Width != SimdWidth.W512 || !Avx512F.IsSupported)
+        fixed (float* px = x, py = y)
         {
-            return Reduce<SumOp>(x);
-        }
-
-        fixed (float* p = x)
-        {
-            Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
-            int i = 0, n = x.Length;
-            for (; i + 32 <= n; i += 32)
+            float* p = px;
+            for (int plane = 0; plane < planes; plane++, p += size)
             {
-                a0 += Vector512.Load(p + i);
-                a1 += Vector512.Load(p + i + 16);
-            }
+                Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
+                int i = 0;
+                for (; i + 32 <= size; i += 32)
+                {
+                    a0 += Vector512.Load(p + i);
+                    a1 += Vector512.Load(p + i + 16);
+                }
 
-            for (; i < n; i += 16)
-            {
-                a0 += Simd512.LoadPartial(p + i, Math.Min(16, n - i));
-            }
+                for (; i < size; i += 16)
+                {
+                    a0 += Simd512.LoadPartial(p + i, Math.Min(16, size - i));
+                }
 
-            return Vector512.Sum(a0 + a1);
+                py[plane] = Vector512.Sum(a0 + a1) / size;
+            }
         }
     }
 
