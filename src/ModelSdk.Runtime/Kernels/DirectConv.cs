@@ -185,7 +185,7 @@ internal static unsafe class DirectConv
         ref Job job = ref Unsafe.AsRef<Job>(state);
         int first = index * job.UnitsPerItem, last = Math.Min(job.Units, first + job.UnitsPerItem);
         float* patch = stackalloc float[job.T.ChannelChunk * job.T.ChannelStride + job.G.ReachX + Slack];
-        float* stage = stackalloc float[2 * job.T.StageLength + Slack];
+        float* stage = stackalloc float[4 * job.T.StageLength + Slack];
         for (int u = first; u < last; u++)
         {
             int tx = u % job.T.ColTiles, rest = u / job.T.ColTiles;
@@ -227,8 +227,36 @@ internal static unsafe class DirectConv
             bool firstChunk = c0 == 0, lastChunk = c0 + cc == geo.Cg;
             int taps = cc * geo.Taps;
 
-            // Output channels in pairs: eight accumulators (four vectors of each) share each patch load.
+            // Output channels in fours, then pairs: sixteen (eight) accumulators, four vectors of each channel,
+            // share each patch load — a first layer on an image reads its patch once per four output channels.
             int m = 0;
+            for (; m + 3 < geo.Mg; m += 4)
+            {
+                int oc = g * geo.Mg + m;
+                float* wa = job.W + ((long)oc * geo.Cg + c0) * geo.Taps;
+                long wStride = (long)geo.Cg * geo.Taps;
+                float* stageB = stage + t.StageLength, stageC = stageB + t.StageLength, stageD = stageC + t.StageLength;
+                int v = 0;
+                for (; v + 4 <= vectors; v += 4)
+                {
+                    int at = v * TS.Count;
+                    Accumulate4x4<TV, TS>(patch + at, job.Offsets, wa, wStride, taps, stage + at, t.StageLength);
+                }
+
+                for (; v < vectors; v++)
+                {
+                    for (int q = 0; q < 4; q++)
+                    {
+                        Accumulate1<TV, TS>(patch + v * TS.Count, job.Offsets, wa + q * wStride, taps, stage + q * t.StageLength + v * TS.Count);
+                    }
+                }
+
+                StoreRows<TV, TS>(ref job, stage, n, oc, oy0, ox0, rows, cols, firstChunk, lastChunk);
+                StoreRows<TV, TS>(ref job, stageB, n, oc + 1, oy0, ox0, rows, cols, firstChunk, lastChunk);
+                StoreRows<TV, TS>(ref job, stageC, n, oc + 2, oy0, ox0, rows, cols, firstChunk, lastChunk);
+                StoreRows<TV, TS>(ref job, stageD, n, oc + 3, oy0, ox0, rows, cols, firstChunk, lastChunk);
+            }
+
             for (; m + 1 < geo.Mg; m += 2)
             {
                 int oc = g * geo.Mg + m;
@@ -568,6 +596,63 @@ internal static unsafe class DirectConv
         TS.Store(b1, ref sumsB[v], 0);
         TS.Store(b2, ref sumsB[2 * v], 0);
         TS.Store(b3, ref sumsB[3 * v], 0);
+    }
+
+    /// <summary>Four output channels (weights <paramref name="stride"/> apart) by four vectors; channel q's sums at <c>sums + q · stageLength</c>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Accumulate4x4<TV, TS>(float* p, int* offsets, float* w, long stride, int taps, float* sums, int stageLength)
+        where TS : ISimd<TV>
+        where TV : struct
+    {
+        int v = TS.Count;
+        float* wb = w + stride, wc = wb + stride, wd = wc + stride;
+        TV a0 = TS.Zero, a1 = TS.Zero, a2 = TS.Zero, a3 = TS.Zero;
+        TV b0 = TS.Zero, b1 = TS.Zero, b2 = TS.Zero, b3 = TS.Zero;
+        TV c0 = TS.Zero, c1 = TS.Zero, c2 = TS.Zero, c3 = TS.Zero;
+        TV d0 = TS.Zero, d1 = TS.Zero, d2 = TS.Zero, d3 = TS.Zero;
+        for (int k = 0; k < taps; k++)
+        {
+            float* q = p + offsets[k];
+            TV x0 = TS.Load(ref *q, 0), x1 = TS.Load(ref q[v], 0), x2 = TS.Load(ref q[2 * v], 0), x3 = TS.Load(ref q[3 * v], 0);
+            TV wv = TS.Create(w[k]);
+            a0 = TS.MultiplyAdd(wv, x0, a0);
+            a1 = TS.MultiplyAdd(wv, x1, a1);
+            a2 = TS.MultiplyAdd(wv, x2, a2);
+            a3 = TS.MultiplyAdd(wv, x3, a3);
+            wv = TS.Create(wb[k]);
+            b0 = TS.MultiplyAdd(wv, x0, b0);
+            b1 = TS.MultiplyAdd(wv, x1, b1);
+            b2 = TS.MultiplyAdd(wv, x2, b2);
+            b3 = TS.MultiplyAdd(wv, x3, b3);
+            wv = TS.Create(wc[k]);
+            c0 = TS.MultiplyAdd(wv, x0, c0);
+            c1 = TS.MultiplyAdd(wv, x1, c1);
+            c2 = TS.MultiplyAdd(wv, x2, c2);
+            c3 = TS.MultiplyAdd(wv, x3, c3);
+            wv = TS.Create(wd[k]);
+            d0 = TS.MultiplyAdd(wv, x0, d0);
+            d1 = TS.MultiplyAdd(wv, x1, d1);
+            d2 = TS.MultiplyAdd(wv, x2, d2);
+            d3 = TS.MultiplyAdd(wv, x3, d3);
+        }
+
+        float* sb = sums + stageLength, sc = sb + stageLength, sd = sc + stageLength;
+        TS.Store(a0, ref *sums, 0);
+        TS.Store(a1, ref sums[v], 0);
+        TS.Store(a2, ref sums[2 * v], 0);
+        TS.Store(a3, ref sums[3 * v], 0);
+        TS.Store(b0, ref *sb, 0);
+        TS.Store(b1, ref sb[v], 0);
+        TS.Store(b2, ref sb[2 * v], 0);
+        TS.Store(b3, ref sb[3 * v], 0);
+        TS.Store(c0, ref *sc, 0);
+        TS.Store(c1, ref sc[v], 0);
+        TS.Store(c2, ref sc[2 * v], 0);
+        TS.Store(c3, ref sc[3 * v], 0);
+        TS.Store(d0, ref *sd, 0);
+        TS.Store(d1, ref sd[v], 0);
+        TS.Store(d2, ref sd[2 * v], 0);
+        TS.Store(d3, ref sd[3 * v], 0);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
