@@ -315,26 +315,28 @@ public static unsafe class QuantizedConv
         sbyte* panelBase = job->W + ((long)j0 * job->K4);
         int stride = width * 4;
         int* tile = stackalloc int[Tile * Tile];
-        byte** bases = stackalloc byte*[Tile];
         ulong* rows = stackalloc ulong[Tile];
+        byte** bases = stackalloc byte*[PixelChunk];
+        Bases(job, p0, p1, bases);
         for (int c = 0; c < width; c += Tile)
         {
             int j = j0 + c, channels = Math.Min(Tile, job->OutChannels - j);
             sbyte* b = panelBase + (c * 4);
+            int* terms = job->Terms + j;
             for (int t = p0; t < p1; t += Tile)
             {
                 int count = Math.Min(Tile, p1 - t);
-                Bases(job, t, count, bases);
+                byte** tileBases = bases + (t - p0);
                 switch (job->Path)
                 {
                     case IntegerGemmPath.AvxVnni:
-                        ProductVnni(bases, b, stride, job->SegmentRows, job->SegmentColumns, job->RowStep, job->ColumnStep, job->Quads, tile);
+                        ProductVnni(tileBases, b, stride, terms, job->SegmentRows, job->SegmentColumns, job->RowStep, job->ColumnStep, job->Quads, tile);
                         break;
                     case IntegerGemmPath.Avx512:
-                        Product512(bases, b, stride, job->SegmentRows, job->SegmentColumns, job->RowStep, job->ColumnStep, job->Quads, tile);
+                        Product512(tileBases, b, stride, terms, job->SegmentRows, job->SegmentColumns, job->RowStep, job->ColumnStep, job->Quads, tile);
                         break;
                     default:
-                        ProductPortable(bases, b, stride, job->SegmentRows, job->SegmentColumns, job->RowStep, job->ColumnStep, job->Quads, tile);
+                        ProductPortable(tileBases, b, stride, terms, job->SegmentRows, job->SegmentColumns, job->RowStep, job->ColumnStep, job->Quads, tile);
                         break;
                 }
 
@@ -350,27 +352,35 @@ public static unsafe class QuantizedConv
         }
     }
 
-    /// <summary>Where the windows of pixels <paramref name="t"/>… start in the padded buffer; a partial tile repeats its last pixel.</summary>
-    private static void Bases(Job* job, int t, int count, byte** bases)
+    /// <summary>
+    /// Where the windows of pixels <paramref name="p0"/> to <paramref name="p1"/> start in the padded buffer, in whole
+    /// tiles: a partial tile repeats its last pixel.
+    /// </summary>
+    private static void Bases(Job* job, int p0, int p1, byte** bases)
     {
-        int ow = job->OutWidth, oy = t / ow, ox = t - (oy * ow);
-        for (int i = 0; i < Tile; i++)
+        int ow = job->OutWidth, oy = p0 / ow, ox = p0 - (oy * ow);
+        byte* row = job->Padded + ((long)oy * job->RowStride);
+        int end = p0 + ((p1 - p0 + Tile - 1) & ~(Tile - 1));
+        for (int p = p0; p < end; p++)
         {
-            bases[i] = job->Padded + ((long)oy * job->RowStride) + ((long)ox * job->PixelStride);
-            if (i + 1 < count && ++ox == ow)
+            *bases++ = row + ((long)ox * job->PixelStride);
+            if (p + 1 < p1 && ++ox == ow)
             {
                 ox = 0;
-                oy++;
+                row += job->RowStride;
             }
         }
     }
 
-    /// <summary>Sums of 8 pixels by 8 output channels (AVX-VNNI <c>vpdpbusd</c>): each pixel's quad broadcast against the quads of the 8 channels.</summary>
+    /// <summary>
+    /// Sums of 8 pixels by 8 output channels plus their <paramref name="terms"/> (AVX-VNNI <c>vpdpbusd</c>): each pixel's
+    /// quad broadcast against the quads of the 8 channels, the accumulators starting at the terms.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ProductVnni(byte** bases, sbyte* b, int stride, int segmentRows, int segmentColumns, int rowStep, int columnStep, int quads, int* tile)
+    private static void ProductVnni(byte** bases, sbyte* b, int stride, int* terms, int segmentRows, int segmentColumns, int rowStep, int columnStep, int quads, int* tile)
     {
         byte* a0 = bases[0], a1 = bases[1], a2 = bases[2], a3 = bases[3], a4 = bases[4], a5 = bases[5], a6 = bases[6], a7 = bases[7];
-        Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        Vector256<int> c0 = Vector256.Load(terms), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
         for (int sy = 0; sy < segmentRows; sy++)
         {
             for (int sx = 0; sx < segmentColumns; sx++)
@@ -403,11 +413,11 @@ public static unsafe class QuantizedConv
     }
 
     /// <summary>
-    /// Sums of 8 pixels by 8 output channels (AVX-512BW <c>vpmaddwd</c>): the quads widened to int16, two partial sums
+    /// Sums of 8 pixels by 8 output channels plus their <paramref name="terms"/> (AVX-512BW <c>vpmaddwd</c>): the quads widened to int16, two partial sums
     /// per channel added at the end.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Product512(byte** bases, sbyte* b, int stride, int segmentRows, int segmentColumns, int rowStep, int columnStep, int quads, int* tile)
+    private static void Product512(byte** bases, sbyte* b, int stride, int* terms, int segmentRows, int segmentColumns, int rowStep, int columnStep, int quads, int* tile)
     {
         byte* a0 = bases[0], a1 = bases[1], a2 = bases[2], a3 = bases[3], a4 = bases[4], a5 = bases[5], a6 = bases[6], a7 = bases[7];
         Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
@@ -432,14 +442,15 @@ public static unsafe class QuantizedConv
             }
         }
 
-        Pairs(c0).Store(tile);
-        Pairs(c1).Store(tile + 8);
-        Pairs(c2).Store(tile + 16);
-        Pairs(c3).Store(tile + 24);
-        Pairs(c4).Store(tile + 32);
-        Pairs(c5).Store(tile + 40);
-        Pairs(c6).Store(tile + 48);
-        Pairs(c7).Store(tile + 56);
+        Vector256<int> t = Vector256.Load(terms);
+        (Pairs(c0) + t).Store(tile);
+        (Pairs(c1) + t).Store(tile + 8);
+        (Pairs(c2) + t).Store(tile + 16);
+        (Pairs(c3) + t).Store(tile + 24);
+        (Pairs(c4) + t).Store(tile + 32);
+        (Pairs(c5) + t).Store(tile + 40);
+        (Pairs(c6) + t).Store(tile + 48);
+        (Pairs(c7) + t).Store(tile + 56);
     }
 
     /// <summary>Four unsigned bytes widened to int16, repeated across 512 bits.</summary>
@@ -451,10 +462,14 @@ public static unsafe class QuantizedConv
     private static Vector256<int> Pairs(Vector512<int> sums)
         => Avx512F.ConvertToVector256Int32((sums + Avx512F.ShiftRightLogical(sums.AsInt64(), 32).AsInt32()).AsInt64());
 
-    /// <summary>Sums of up to 8 pixels by 8 output channels, without special instructions.</summary>
-    private static void ProductPortable(byte** bases, sbyte* b, int stride, int segmentRows, int segmentColumns, int rowStep, int columnStep, int quads, int* tile)
+    /// <summary>Sums of up to 8 pixels by 8 output channels plus their <paramref name="terms"/>, without special instructions.</summary>
+    private static void ProductPortable(byte** bases, sbyte* b, int stride, int* terms, int segmentRows, int segmentColumns, int rowStep, int columnStep, int quads, int* tile)
     {
-        new Span<int>(tile, Tile * Tile).Clear();
+        for (int i = 0; i < Tile * Tile; i++)
+        {
+            tile[i] = terms[i % Tile];
+        }
+
         for (int sy = 0; sy < segmentRows; sy++)
         {
             for (int sx = 0; sx < segmentColumns; sx++)
@@ -483,14 +498,14 @@ public static unsafe class QuantizedConv
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Store(Job* job, int* tile, ulong* rows, int t, int j, int channels)
     {
-        Vector256<int> terms = Vector256.Load(job->Terms + j), zero = Vector256.Create(job->Zero);
+        Vector256<int> zero = Vector256.Create(job->Zero);
         Vector256<float> scale = job->PerColumn ? Vector256.Load(job->Scale + j) : Vector256.Create(job->Scale[0]);
         float lo = job->SignedOutput ? sbyte.MinValue - job->Zero : -job->Zero, hi = job->SignedOutput ? sbyte.MaxValue - job->Zero : byte.MaxValue - job->Zero;
         Vector256<float> vlo = Vector256.Create(lo), vhi = Vector256.Create(hi);
-        Vector256<short> s01 = Avx2.PackSignedSaturate(Requantized(tile, terms, scale, vlo, vhi, zero), Requantized(tile + 8, terms, scale, vlo, vhi, zero));
-        Vector256<short> s23 = Avx2.PackSignedSaturate(Requantized(tile + 16, terms, scale, vlo, vhi, zero), Requantized(tile + 24, terms, scale, vlo, vhi, zero));
-        Vector256<short> s45 = Avx2.PackSignedSaturate(Requantized(tile + 32, terms, scale, vlo, vhi, zero), Requantized(tile + 40, terms, scale, vlo, vhi, zero));
-        Vector256<short> s67 = Avx2.PackSignedSaturate(Requantized(tile + 48, terms, scale, vlo, vhi, zero), Requantized(tile + 56, terms, scale, vlo, vhi, zero));
+        Vector256<short> s01 = Avx2.PackSignedSaturate(Requantized(tile, scale, vlo, vhi, zero), Requantized(tile + 8, scale, vlo, vhi, zero));
+        Vector256<short> s23 = Avx2.PackSignedSaturate(Requantized(tile + 16, scale, vlo, vhi, zero), Requantized(tile + 24, scale, vlo, vhi, zero));
+        Vector256<short> s45 = Avx2.PackSignedSaturate(Requantized(tile + 32, scale, vlo, vhi, zero), Requantized(tile + 40, scale, vlo, vhi, zero));
+        Vector256<short> s67 = Avx2.PackSignedSaturate(Requantized(tile + 48, scale, vlo, vhi, zero), Requantized(tile + 56, scale, vlo, vhi, zero));
 
         // Each 128-bit lane now holds 4 pixels × 4 channels (lane 0 channels 0–3, lane 1 channels 4–7); the values are in
         // range, so saturation changes nothing.
@@ -520,12 +535,13 @@ public static unsafe class QuantizedConv
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Requantized(int* sums, Vector256<int> terms, Vector256<float> scale, Vector256<float> lo, Vector256<float> hi, Vector256<int> zero)
+    private static Vector256<int> Requantized(int* sums, Vector256<float> scale, Vector256<float> lo, Vector256<float> hi, Vector256<int> zero)
     {
-        Vector256<float> f = Vector256.ConvertToSingle(Vector256.Load(sums) + terms) * scale;
+        Vector256<float> f = Vector256.ConvertToSingle(Vector256.Load(sums)) * scale;
 
         // Converted with the default rounding (to nearest, half to even): Requantize's rounding.
-        return Avx.ConvertToVector256Int32(Vector256.Min(Vector256.Max(f, lo), hi)) + zero;
+        // vmaxps/vminps: no NaN can occur, so IEEE's finer rules (Vector256.Max) would only cost instructions.
+        return Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(f, lo), hi)) + zero;
     }
 
     /// <summary>The same as <see cref="Store"/> element by element, for a partial tile or without vector instructions.</summary>
@@ -538,7 +554,7 @@ public static unsafe class QuantizedConv
             byte* y = job->Y + ((long)(j + o) * job->Pixels) + t;
             for (int i = 0; i < count; i++)
             {
-                float f = (tile[(i * Tile) + o] + job->Terms[j + o]) * scale;
+                float f = tile[(i * Tile) + o] * scale;
                 y[i] = (byte)((int)MathF.Round(Math.Min(Math.Max(f, lo), hi)) + job->Zero);
             }
         }
