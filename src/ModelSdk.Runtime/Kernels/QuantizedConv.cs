@@ -164,6 +164,7 @@ public static unsafe class QuantizedConv
                 Terms = pt,
                 Scale = ps,
                 PerColumn = scale.Length != 1,
+                Clamp = NeedsClamp(scale),
                 SignedOutput = output == PackedOutput.Int8,
                 Zero = zero,
                 Path = path,
@@ -213,6 +214,7 @@ public static unsafe class QuantizedConv
         public int* Terms;
         public float* Scale;
         public bool PerColumn;
+        public bool Clamp;
         public byte* Y;
         public bool SignedOutput;
         public int Zero;
@@ -358,17 +360,24 @@ public static unsafe class QuantizedConv
     /// </summary>
     private static void Bases(Job* job, int p0, int p1, byte** bases)
     {
-        int ow = job->OutWidth, oy = p0 / ow, ox = p0 - (oy * ow);
+        int ow = job->OutWidth, oy = p0 / ow, ox = p0 - (oy * ow), stride = job->PixelStride;
         byte* row = job->Padded + ((long)oy * job->RowStride);
-        int end = p0 + ((p1 - p0 + Tile - 1) & ~(Tile - 1));
-        for (int p = p0; p < end; p++)
+        byte** end = bases + (p1 - p0), whole = bases + ((p1 - p0 + Tile - 1) & ~(Tile - 1));
+        while (bases < end)
         {
-            *bases++ = row + ((long)ox * job->PixelStride);
-            if (p + 1 < p1 && ++ox == ow)
+            byte* q = row + ((long)ox * stride);
+            for (byte** rowEnd = bases + Math.Min(ow - ox, (int)(end - bases)); bases < rowEnd; bases++, q += stride)
             {
-                ox = 0;
-                row += job->RowStride;
+                *bases = q;
             }
+
+            ox = 0;
+            row += job->RowStride;
+        }
+
+        for (byte* last = end[-1]; bases < whole; bases++)
+        {
+            *bases = last;
         }
     }
 
@@ -502,13 +511,14 @@ public static unsafe class QuantizedConv
         Vector256<float> scale = job->PerColumn ? Vector256.Load(job->Scale + j) : Vector256.Create(job->Scale[0]);
         float lo = job->SignedOutput ? sbyte.MinValue - job->Zero : -job->Zero, hi = job->SignedOutput ? sbyte.MaxValue - job->Zero : byte.MaxValue - job->Zero;
         Vector256<float> vlo = Vector256.Create(lo), vhi = Vector256.Create(hi);
-        Vector256<short> s01 = Avx2.PackSignedSaturate(Requantized(tile, scale, vlo, vhi, zero), Requantized(tile + 8, scale, vlo, vhi, zero));
-        Vector256<short> s23 = Avx2.PackSignedSaturate(Requantized(tile + 16, scale, vlo, vhi, zero), Requantized(tile + 24, scale, vlo, vhi, zero));
-        Vector256<short> s45 = Avx2.PackSignedSaturate(Requantized(tile + 32, scale, vlo, vhi, zero), Requantized(tile + 40, scale, vlo, vhi, zero));
-        Vector256<short> s67 = Avx2.PackSignedSaturate(Requantized(tile + 48, scale, vlo, vhi, zero), Requantized(tile + 56, scale, vlo, vhi, zero));
+        bool clamp = job->Clamp;
+        Vector256<short> s01 = Avx2.PackSignedSaturate(Requantized(tile, scale, clamp, vlo, vhi, zero), Requantized(tile + 8, scale, clamp, vlo, vhi, zero));
+        Vector256<short> s23 = Avx2.PackSignedSaturate(Requantized(tile + 16, scale, clamp, vlo, vhi, zero), Requantized(tile + 24, scale, clamp, vlo, vhi, zero));
+        Vector256<short> s45 = Avx2.PackSignedSaturate(Requantized(tile + 32, scale, clamp, vlo, vhi, zero), Requantized(tile + 40, scale, clamp, vlo, vhi, zero));
+        Vector256<short> s67 = Avx2.PackSignedSaturate(Requantized(tile + 48, scale, clamp, vlo, vhi, zero), Requantized(tile + 56, scale, clamp, vlo, vhi, zero));
 
-        // Each 128-bit lane now holds 4 pixels × 4 channels (lane 0 channels 0–3, lane 1 channels 4–7); the values are in
-        // range, so saturation changes nothing.
+        // Each 128-bit lane now holds 4 pixels × 4 channels (lane 0 channels 0–3, lane 1 channels 4–7), clamped to the
+        // output's range by the saturating packs when not before.
         Vector256<byte> b0, b1;
         if (job->SignedOutput)
         {
@@ -535,13 +545,35 @@ public static unsafe class QuantizedConv
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Requantized(int* sums, Vector256<float> scale, Vector256<float> lo, Vector256<float> hi, Vector256<int> zero)
+    private static Vector256<int> Requantized(int* sums, Vector256<float> scale, bool clamp, Vector256<float> lo, Vector256<float> hi, Vector256<int> zero)
     {
         Vector256<float> f = Vector256.ConvertToSingle(Vector256.Load(sums)) * scale;
+        if (clamp)
+        {
+            // vmaxps/vminps: no NaN can occur, so IEEE's finer rules (Vector256.Max) would only cost instructions.
+            f = Avx.Min(Avx.Max(f, lo), hi);
+        }
 
         // Converted with the default rounding (to nearest, half to even): Requantize's rounding.
-        // vmaxps/vminps: no NaN can occur, so IEEE's finer rules (Vector256.Max) would only cost instructions.
-        return Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(f, lo), hi)) + zero;
+        return Avx.ConvertToVector256Int32(f) + zero;
+    }
+
+    /// <summary>
+    /// Whether the store must clamp before converting. Sums are int32, so with every |scale| ≤ ½ the products stay within
+    /// ±2³⁰: they convert without overflow, and as the bounds are whole numbers and rounding is monotonic, clamping the
+    /// rounded value (the saturating packs) gives the same bytes as clamping before rounding.
+    /// </summary>
+    private static bool NeedsClamp(ReadOnlySpan<float> scale)
+    {
+        foreach (float s in scale)
+        {
+            if (!(Math.Abs(s) <= 0.5f))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The same as <see cref="Store"/> element by element, for a partial tile or without vector instructions.</summary>

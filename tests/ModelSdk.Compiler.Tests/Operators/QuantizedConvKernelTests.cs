@@ -46,10 +46,14 @@ public class QuantizedConvKernelTests
         rng.NextBytes(w);
         int[] bias = [.. Enumerable.Range(0, g.M).Select(_ => rng.Next(-20000, 20000))];
         float[] multiplier = [.. Enumerable.Range(0, g.M).Select(_ => (float)(rng.NextDouble() * 0.004))];
-        foreach ((bool xSigned, bool wSigned, bool ySigned, bool perChannel) in new[] { (false, true, false, true), (true, true, true, false), (false, false, true, false), (true, false, false, true) })
+        // The last multipliers are far past ½: products beyond int32, which only the clamp before converting keeps right (below ½, the packs' saturation clamps).
+        foreach ((bool xSigned, bool wSigned, bool ySigned, bool perChannel, float gain) in new[]
+        {
+            (false, true, false, true, 1f), (true, true, true, false, 1f), (false, false, true, false, 1f), (true, false, false, true, 1f), (false, true, true, true, 1e8f),
+        })
         {
             byte xZero = (byte)rng.Next(256), yZero = (byte)rng.Next(256), wZero = wSigned ? (byte)0 : (byte)128;
-            float[] scale = perChannel ? multiplier : [multiplier[0]];
+            float[] scale = perChannel ? [.. multiplier.Select(v => v * gain)] : [multiplier[0] * gain];
             byte[] expected = Definition(g, x, xSigned, xZero, w, wSigned, wZero, bias, scale, ySigned, yZero);
 
             // Packed as the lowering packs it: arranged in the kernel's depth order, bias and the input zero point folded.
