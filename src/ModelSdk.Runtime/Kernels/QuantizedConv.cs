@@ -147,8 +147,6 @@ public static unsafe class QuantizedConv
             var job = new Job
             {
                 Padded = ppad,
-                Channels = channels,
-                PaddedWidth = pw,
                 OutWidth = ow,
                 RowStride = sy * pw * channels,
                 PixelStride = sx * channels,
@@ -197,8 +195,6 @@ public static unsafe class QuantizedConv
     private struct Job
     {
         public byte* Padded;
-        public int Channels;
-        public int PaddedWidth;
         public int OutWidth;
         public int RowStride;
         public int PixelStride;
