@@ -162,8 +162,8 @@ internal sealed class QLinearConvOperator : IOperator
 
     /// <summary>
     /// A 2-d convolution without groups by constant weights whose zero point is 0 once shifted, with constant
-    /// parameters: one <see cref="QuantizedConv"/> call (unfolded input × weights packed now, bias and
-    /// requantization in the store).
+    /// parameters: one <see cref="QuantizedConv"/> call (windows read in place from a channels-last copy × weights
+    /// packed now, bias and requantization in the store).
     /// </summary>
     private static bool TryEmitPacked(LoweringContext ctx, Value y)
     {
@@ -178,30 +178,25 @@ internal sealed class QLinearConvOperator : IOperator
         }
 
         WindowGeometry window = WindowGeometry.Resolve(attributes, xs[2..], ws[2..], ceilMode: false);
-        int outChannels = ws[0], depth = xs[1] * window.Taps, pixels = Shapes.ElementCount(window.Output);
+        int outChannels = ws[0], channels = xs[1], kh = window.Kernel[0], kw = window.Kernel[1], dx = window.Dilations[1];
 
-        // The weights [outChannels, channels, taps] as the right operand [taps · channels, outChannels]: the kernel
-        // unfolds the input channels-last, one run of channels per tap.
-        ReadOnlySpan<byte> source = w.Constant.Bytes;
-        int channels = xs[1], taps = window.Taps;
-        var transposed = new byte[source.Length];
-        for (int o = 0; o < outChannels; o++)
+        int depth = QuantizedConv.Segments(kh, kw, dx) * QuantizedConv.SegmentLength(channels, kw, dx);
+        if ((long)depth * outChannels > int.MaxValue / 2)
         {
-            for (int c = 0; c < channels; c++)
-            {
-                for (int t = 0; t < taps; t++)
-                {
-                    transposed[(((t * channels) + c) * outChannels) + o] = source[(((o * channels) + c) * taps) + t];
-                }
-            }
+            return false;
         }
 
-        int paddedHeight = ((window.Output[0] - 1) * window.Strides[0]) + ((window.Kernel[0] - 1) * window.Dilations[0]) + 1;
-        int paddedWidth = ((window.Output[1] - 1) * window.Strides[1]) + ((window.Kernel[1] - 1) * window.Dilations[1]) + 1;
+        // Padding rows hold the weights' zero point (0 once shifted to signed, which PackWeights checks).
+        var arranged = new byte[depth * outChannels];
+        QuantizedConv.ArrangeWeights(w.Constant.Bytes, w.Type == ElementType.UInt8 ? (byte)0x80 : (byte)0, arranged, outChannels, channels, kh, kw, dx);
+
+        int paddedHeight = ((window.Output[0] - 1) * window.Strides[0]) + ((kh - 1) * window.Dilations[0]) + 1;
+        int paddedWidth = ((window.Output[1] - 1) * window.Strides[1]) + ((kw - 1) * dx) + 1;
+        long paddedLength = QuantizedConv.PaddedLength(channels, paddedHeight, paddedWidth);
 
         int[] bias = ctx.OptionalInput(8) is { Constant: { } bc } ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(bc.Bytes).ToArray() : [];
-        if (IntegerLinear.PackWeights(transposed, w.Type, wZero, x.Type, xZero, bias, depth, outChannels) is not var (packed, terms)
-            || PackedIntegerGemm.ScratchLength(pixels, depth) > int.MaxValue / 2)
+        if (paddedLength > int.MaxValue / 2
+            || IntegerLinear.PackWeights(arranged, w.Type, wZero, x.Type, xZero, bias, depth, outChannels) is not var (packed, terms))
         {
             return false;
         }
@@ -218,9 +213,7 @@ internal sealed class QLinearConvOperator : IOperator
             ctx.In("xZeroPoint", xZero),
             ctx.In("yZeroPoint", ctx.Input(7)),
             ctx.Out("y", y),
-            ctx.Out("padded", ctx.Temporary(x.Type, [paddedHeight * paddedWidth * channels], "channelsLast")),
-            ctx.Out("col", ctx.Temporary(x.Type, [pixels * PackedIntegerGemm.Depth(depth)], "unfolded")),
-            ctx.Out("scratch", ctx.Temporary(ElementType.UInt8, [(int)Math.Max(1, PackedIntegerGemm.ScratchLength(pixels, depth))], "scratch")),
+            ctx.Out("padded", ctx.Temporary(x.Type, [(int)paddedLength], "channelsLast")),
             PlanArg.Int("batch", xs[0]),
             PlanArg.Int("channels", xs[1]),
             PlanArg.Int("outChannels", outChannels),

@@ -389,7 +389,7 @@ public class QuantizationTests
     }
 
     /// <summary>Every inner loop of the integer GEMMs this processor can run (tests force each).</summary>
-    private static List<IntegerGemmPath> IntegerPaths()
+    internal static List<IntegerGemmPath> IntegerPaths()
     {
         var paths = new List<IntegerGemmPath> { IntegerGemmPath.Portable };
         if (System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)

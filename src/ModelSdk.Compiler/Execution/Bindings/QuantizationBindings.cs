@@ -131,7 +131,7 @@ internal static class QuantizationBindings
             where TY : unmanaged
             => QuantizedConv.Run(
                 s.In<TX>("x"), s.In<sbyte>("w"), s.In<int>("terms"), s.In<float>("scale"), s.In<TX>("xZeroPoint"), s.In<TY>("yZeroPoint"), s.Out<TY>("y"),
-                s.Out<TX>("padded"), s.Out<TX>("col"), s.Out<byte>("scratch"), s.Int("batch"), s.Int("channels"), s.Int("outChannels"),
+                s.Out<TX>("padded"), s.Int("batch"), s.Int("channels"), s.Int("outChannels"),
                 s.Ints("inputShape"), s.Ints("outputShape"), s.Ints("kernelShape"), s.Ints("strides"), s.Ints("dilations"), s.Ints("padsBegin"), s.KernelContext);
     }
 
