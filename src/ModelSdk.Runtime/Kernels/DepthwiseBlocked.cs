@@ -35,7 +35,7 @@ internal static unsafe class DepthwiseBlocked
     {
         public float* X, W, B, Y;
         public int Channels, Blocks, RowChunks, RowsPerChunk, Units, UnitsPerItem;
-        public int H, W_, OH, OW, KH, KW, SY, SX, DY, DX, PT, PL, PW, RingRows;
+        public int H, W_, OH, OW, KH, KW, SY, SX, DY, DX, PT, PL, PW, RowStride, RingRows;
         public Activation Activation;
         public float Alpha, Beta;
     }
@@ -50,8 +50,19 @@ internal static unsafe class DepthwiseBlocked
 
         long ringRows = (long)(kernel[0] - 1) * dilations[0] + 1;
         long pw = (long)(output[1] - 1) * strides[1] + (long)(kernel[1] - 1) * dilations[1] + 1;
-        return kernel[0] * kernel[1] >= 9 && pw <= MaxRowPositions && ringRows * pw <= MaxRingPositions;
+        if (kernel[0] * kernel[1] < 9 || pw > MaxRowPositions)
+        {
+            return false;
+        }
+
+        return ringRows * RowStride((int)pw, strides[1], kernel[1], dilations[1]) <= MaxRingPositions;
     }
+
+    /// <summary>
+    /// Positions per ring row: the padded input row, and at least what one group of outputs reads, so that rows
+    /// shorter than a group (7×7 planes) still take the unrolled groups; the columns past the input stay zero.
+    /// </summary>
+    private static int RowStride(int pw, int sx, int kw, int dx) => Math.Max(pw, (Group - 1) * sx + (kw - 1) * dx + 1);
 
     public static void Run(
         ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y, int batch, int channels,
@@ -69,6 +80,7 @@ internal static unsafe class DepthwiseBlocked
 
         // A ring row covers every input column an output reads, padding included; the ring holds the rows of one output row's windows.
         job.PW = (job.OW - 1) * job.SX + (job.KW - 1) * job.DX + 1;
+        job.RowStride = RowStride(job.PW, job.SX, job.KW, job.DX);
         job.RingRows = (job.KH - 1) * job.DY + 1;
         long macs = (long)batch * channels * job.OH * job.OW * job.KH * job.KW;
         int chunks = context.Workers.ThreadCount > 1 ? context.Workers.Chunks(macs, MinParallelMacs) : 1;
@@ -106,7 +118,7 @@ internal static unsafe class DepthwiseBlocked
     {
         ref Job job = ref Unsafe.AsRef<Job>(state);
         int taps = job.KH * job.KW;
-        int rowFloats = job.PW * Lanes;
+        int rowFloats = job.RowStride * Lanes;
 
         // 64-byte aligned, so that no vector load or store splits over two cache lines.
         int ringFloats = job.RingRows * rowFloats;
@@ -136,7 +148,7 @@ internal static unsafe class DepthwiseBlocked
         int taps = job.KH * job.KW, planeIn = job.H * job.W_, planeOut = job.OH * job.OW;
         float* x = job.X + ((long)n * job.Channels + c0) * planeIn;
         float* y = job.Y + ((long)n * job.Channels + c0) * planeOut;
-        int rowFloats = job.PW * Lanes;
+        int rowFloats = job.RowStride * Lanes;
 
         // Weights, one lane per channel (zero past the last channel): sixteen taps of sixteen channels per transpose.
         Vector512<float>* rows = stackalloc Vector512<float>[Lanes];
@@ -158,7 +170,7 @@ internal static unsafe class DepthwiseBlocked
         Vector512<float> bias = job.B == null ? Vector512<float>.Zero : Simd512.LoadPartial(job.B + c0, count);
         float** kernelRows = stackalloc float*[job.KH];
         int* columns = stackalloc int[Group];
-        bool unrolled = job.DX == 1 && (job.SX == 1 || job.SX == 2) && (job.KW == 3 || job.KW == 5) && job.OW >= Group;
+        bool unrolled = job.DX == 1 && (job.SX == 1 || job.SX == 2) && (job.KW == 3 || job.KW == 5);
 
         // Staged results hold flat outputs [staged, staged + pending): whole runs of sixteen go back to NCHW as soon as they are complete.
         int staged = oy0 * job.OW, pending = 0;
@@ -184,10 +196,11 @@ internal static unsafe class DepthwiseBlocked
             float* rowResults = results + pending * Lanes;
             if (unrolled)
             {
-                // Groups of eight; the last one ends at the row's end, recomputing a few outputs of the one before.
+                // Groups of eight; the last one ends at the row's end, recomputing a few outputs of the one before. A row
+                // shorter than a group computes a few outputs past its end, into the staging slack, from zero columns.
                 for (int ox = 0; ox < job.OW; ox += Group)
                 {
-                    int start = Math.Min(ox, job.OW - Group), column = start * job.SX * Lanes;
+                    int start = Math.Min(ox, Math.Max(0, job.OW - Group)), column = start * job.SX * Lanes;
                     float* r = rowResults + start * Lanes;
                     switch (job.SX * 8 + job.KW)
                     {
