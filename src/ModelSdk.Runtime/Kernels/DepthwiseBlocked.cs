@@ -11,8 +11,8 @@ namespace ModelSdk.Runtime.Kernels;
 /// by row into a ring of zero-padded channel-interleaved input rows, just the rows the current output row reads,
 /// so the working set stays in L1 whatever the plane size. Every multiply-add fills all sixteen lanes: eight
 /// outputs of a row accumulate in registers with the weights of a kernel row held alongside, so each patch
-/// vector loaded serves every output that reads it. The bias starts the sums, the activation runs over each
-/// staged output row while it is in L1, and the results are transposed back into NCHW sixteen flat positions at
+/// vector loaded serves every output that reads it. The bias starts the sums, the activation is applied as they
+/// leave the registers, and the results are transposed back into NCHW sixteen flat positions at
 /// a time. All scratch is 64-byte aligned, so no vector load splits over two cache lines. AVX-512 only;
 /// <see cref="DirectConv"/> handles everything else.
 /// </summary>
@@ -205,16 +205,16 @@ internal static unsafe class DepthwiseBlocked
                     switch (job.SX * 8 + job.KW)
                     {
                         case 11:
-                            Group8S1K3(kernelRows, job.KH, column, weights, bias, r);
+                            Group8S1K3(kernelRows, job.KH, column, weights, bias, r, job.Activation, job.Alpha, job.Beta);
                             break;
                         case 13:
-                            Group8S1K5(kernelRows, job.KH, column, weights, bias, r);
+                            Group8S1K5(kernelRows, job.KH, column, weights, bias, r, job.Activation, job.Alpha, job.Beta);
                             break;
                         case 19:
-                            Group8S2K3(kernelRows, job.KH, column, weights, bias, r);
+                            Group8S2K3(kernelRows, job.KH, column, weights, bias, r, job.Activation, job.Alpha, job.Beta);
                             break;
                         default:
-                            Group8S2K5(kernelRows, job.KH, column, weights, bias, r);
+                            Group8S2K5(kernelRows, job.KH, column, weights, bias, r, job.Activation, job.Alpha, job.Beta);
                             break;
                     }
                 }
@@ -229,13 +229,8 @@ internal static unsafe class DepthwiseBlocked
                         columns[j] = Math.Min(ox + j, job.OW - 1) * job.SX * Lanes;
                     }
 
-                    GroupAny(kernelRows, job.KH, job.KW, job.DX * Lanes, columns, weights, bias, rowResults + ox * Lanes);
+                    GroupAny(kernelRows, job.KH, job.KW, job.DX * Lanes, columns, weights, bias, rowResults + ox * Lanes, job.Activation, job.Alpha, job.Beta);
                 }
-            }
-
-            if (job.Activation != Activation.None)
-            {
-                Activate(rowResults, job.OW, job.Activation, job.Alpha, job.Beta);
             }
 
             pending += job.OW;
@@ -271,7 +266,7 @@ internal static unsafe class DepthwiseBlocked
         }
     }
 
-    /// <summary>The activation over a row of staged sums, while they are still in L1.</summary>
+    /// <summary>The activation over staged sums, while they are still in L1.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Activate(float* results, int count, Activation activation, float alpha, float beta)
     {
@@ -282,11 +277,38 @@ internal static unsafe class DepthwiseBlocked
         }
     }
 
+    /// <summary>
+    /// Stores eight sums after the activation: the piecewise-linear ones of mobile networks on the registers, any
+    /// other over the stored vectors (out of line, so that its code does not crowd the accumulation's registers).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store8(
         float* results, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
-        Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7)
+        Vector512<float> a4, Vector512<float> a5, Vector512<float> a6, Vector512<float> a7, Activation activation, float alpha, float beta)
     {
+        if (activation == Activation.Relu)
+        {
+            a0 = Vector512.Max(a0, Vector512<float>.Zero);
+            a1 = Vector512.Max(a1, Vector512<float>.Zero);
+            a2 = Vector512.Max(a2, Vector512<float>.Zero);
+            a3 = Vector512.Max(a3, Vector512<float>.Zero);
+            a4 = Vector512.Max(a4, Vector512<float>.Zero);
+            a5 = Vector512.Max(a5, Vector512<float>.Zero);
+            a6 = Vector512.Max(a6, Vector512<float>.Zero);
+            a7 = Vector512.Max(a7, Vector512<float>.Zero);
+        }
+        else if (activation == Activation.HardSwish)
+        {
+            a0 = HardSwish(a0);
+            a1 = HardSwish(a1);
+            a2 = HardSwish(a2);
+            a3 = HardSwish(a3);
+            a4 = HardSwish(a4);
+            a5 = HardSwish(a5);
+            a6 = HardSwish(a6);
+            a7 = HardSwish(a7);
+        }
+
         a0.Store(results);
         a1.Store(results + Lanes);
         a2.Store(results + 2 * Lanes);
@@ -295,11 +317,19 @@ internal static unsafe class DepthwiseBlocked
         a5.Store(results + 5 * Lanes);
         a6.Store(results + 6 * Lanes);
         a7.Store(results + 7 * Lanes);
+        if (activation is not (Activation.None or Activation.Relu or Activation.HardSwish))
+        {
+            Activate(results, Group, activation, alpha, beta);
+        }
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> HardSwish(Vector512<float> v)
+        => StoreEpilogue.Activate<Vector512<float>, Simd512>(v, Activation.HardSwish, 0, 0);
 
     /// <summary>Eight outputs of a row at any stride, dilation and kernel width: <paramref name="columns"/> are their first patch columns (in floats).</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void GroupAny(float** rows, int kh, int kw, int step, int* columns, float* weights, Vector512<float> bias, float* results)
+    private static void GroupAny(float** rows, int kh, int kw, int step, int* columns, float* weights, Vector512<float> bias, float* results, Activation activation, float alpha, float beta)
     {
         Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias;
         for (int ky = 0; ky < kh; ky++)
@@ -322,12 +352,12 @@ internal static unsafe class DepthwiseBlocked
             }
         }
 
-        Store8(results, a0, a1, a2, a3, a4, a5, a6, a7);
+        Store8(results, a0, a1, a2, a3, a4, a5, a6, a7, activation, alpha, beta);
     }
 
     /// <summary>8 consecutive outputs of a row, stride 1, kernel width 3: the weights of a kernel row stay in registers and each patch column is loaded once for every output that reads it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Group8S1K3(float** rows, int kh, int column, float* weights, Vector512<float> bias, float* results)
+    private static void Group8S1K3(float** rows, int kh, int column, float* weights, Vector512<float> bias, float* results, Activation activation, float alpha, float beta)
     {
         Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias;
         for (int ky = 0; ky < kh; ky++)
@@ -374,12 +404,12 @@ internal static unsafe class DepthwiseBlocked
             a7 = Avx512F.FusedMultiplyAdd(v, w2, a7);
         }
 
-        Store8(results, a0, a1, a2, a3, a4, a5, a6, a7);
+        Store8(results, a0, a1, a2, a3, a4, a5, a6, a7, activation, alpha, beta);
     }
 
     /// <summary>8 consecutive outputs of a row, stride 1, kernel width 5: the weights of a kernel row stay in registers and each patch column is loaded once for every output that reads it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Group8S1K5(float** rows, int kh, int column, float* weights, Vector512<float> bias, float* results)
+    private static void Group8S1K5(float** rows, int kh, int column, float* weights, Vector512<float> bias, float* results, Activation activation, float alpha, float beta)
     {
         Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias;
         for (int ky = 0; ky < kh; ky++)
@@ -446,12 +476,12 @@ internal static unsafe class DepthwiseBlocked
             a7 = Avx512F.FusedMultiplyAdd(v, w4, a7);
         }
 
-        Store8(results, a0, a1, a2, a3, a4, a5, a6, a7);
+        Store8(results, a0, a1, a2, a3, a4, a5, a6, a7, activation, alpha, beta);
     }
 
     /// <summary>8 consecutive outputs of a row, stride 2, kernel width 3: the weights of a kernel row stay in registers and each patch column is loaded once for every output that reads it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Group8S2K3(float** rows, int kh, int column, float* weights, Vector512<float> bias, float* results)
+    private static void Group8S2K3(float** rows, int kh, int column, float* weights, Vector512<float> bias, float* results, Activation activation, float alpha, float beta)
     {
         Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias;
         for (int ky = 0; ky < kh; ky++)
@@ -505,12 +535,12 @@ internal static unsafe class DepthwiseBlocked
             a7 = Avx512F.FusedMultiplyAdd(v, w2, a7);
         }
 
-        Store8(results, a0, a1, a2, a3, a4, a5, a6, a7);
+        Store8(results, a0, a1, a2, a3, a4, a5, a6, a7, activation, alpha, beta);
     }
 
     /// <summary>8 consecutive outputs of a row, stride 2, kernel width 5: the weights of a kernel row stay in registers and each patch column is loaded once for every output that reads it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Group8S2K5(float** rows, int kh, int column, float* weights, Vector512<float> bias, float* results)
+    private static void Group8S2K5(float** rows, int kh, int column, float* weights, Vector512<float> bias, float* results, Activation activation, float alpha, float beta)
     {
         Vector512<float> a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias;
         for (int ky = 0; ky < kh; ky++)
@@ -584,7 +614,7 @@ internal static unsafe class DepthwiseBlocked
             a7 = Avx512F.FusedMultiplyAdd(v, w4, a7);
         }
 
-        Store8(results, a0, a1, a2, a3, a4, a5, a6, a7);
+        Store8(results, a0, a1, a2, a3, a4, a5, a6, a7, activation, alpha, beta);
     }
 
     /// <summary>

@@ -74,7 +74,7 @@ public class ConvKernelTests
                         foreach ((Activation activation, float alpha, float beta, bool residual) in new[]
                         {
                             (Activation.None, 0f, 0f, false), (Activation.Relu, 0f, 0f, true), (Activation.Clip, 0f, 6f, false),
-                            (Activation.HardSwish, 0f, 0f, true), (Activation.Sigmoid, 0f, 0f, false), (Activation.HardSwish, 0f, 0f, false),
+                            (Activation.HardSwish, 0f, 0f, true), (Activation.Sigmoid, 0f, 0f, false), (Activation.HardSwish, 0f, 0f, false), (Activation.Relu, 0f, 0f, false),
                         })
                         {
                             Check(xShape, wShape, group, strides, dilations, pads, algorithm, width, threads, activation, alpha, beta, residual);
@@ -100,6 +100,7 @@ public class ConvKernelTests
         foreach (SimdWidth width in new[] { SimdWidth.W512, SimdWidth.W256, SimdWidth.W128 })
         {
             Check([1, 3, 10, 13], [4, 3, 3, 3], 1, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct, width, 1, activation, alpha, beta, true);
+            Check([1, 18, 9, 10], [18, 1, 3, 3], 18, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct, width, 1, activation, alpha, beta, false); // depthwise, blocked at W512
             Check([1, 8, 5, 6], [6, 8, 1, 1], 1, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise, width, 1, activation, alpha, beta, true);
         }
     }
