@@ -151,20 +151,9 @@ internal static unsafe class DepthwiseBlocked
         int rowFloats = job.RowStride * Lanes;
 
         // Weights, one lane per channel (zero past the last channel): sixteen taps of sixteen channels per transpose.
-        Vector512<float>* rows = stackalloc Vector512<float>[Lanes];
         for (int t0 = 0; t0 < taps; t0 += Lanes)
         {
-            int m = Math.Min(Lanes, taps - t0);
-            for (int i = 0; i < Lanes; i++)
-            {
-                rows[i] = i >= count ? Vector512<float>.Zero : Simd512.LoadPartial(job.W + (long)(c0 + i) * taps + t0, m);
-            }
-
-            Transpose(rows);
-            for (int j = 0; j < m; j++)
-            {
-                rows[j].Store(weights + (t0 + j) * Lanes);
-            }
+            TransposeIn(job.W + (long)c0 * taps + t0, taps, count, Math.Min(Lanes, taps - t0), weights + t0 * Lanes);
         }
 
         Vector512<float> bias = job.B == null ? Vector512<float>.Zero : Simd512.LoadPartial(job.B + c0, count);
@@ -665,73 +654,9 @@ internal static unsafe class DepthwiseBlocked
             r15 = 15 < count ? Avx512F.MaskLoad(src + 15 * stride, mask, Vector512<float>.Zero) : Vector512<float>.Zero;
         }
 
-        Vector512<int> lo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        Vector512<int> hi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        Vector512<float> t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15;
-        t0 = Avx512F.PermuteVar16x32x2(r0, lo, r8);
-        t1 = Avx512F.PermuteVar16x32x2(r0, hi, r8);
-        t2 = Avx512F.PermuteVar16x32x2(r1, lo, r9);
-        t3 = Avx512F.PermuteVar16x32x2(r1, hi, r9);
-        t4 = Avx512F.PermuteVar16x32x2(r2, lo, r10);
-        t5 = Avx512F.PermuteVar16x32x2(r2, hi, r10);
-        t6 = Avx512F.PermuteVar16x32x2(r3, lo, r11);
-        t7 = Avx512F.PermuteVar16x32x2(r3, hi, r11);
-        t8 = Avx512F.PermuteVar16x32x2(r4, lo, r12);
-        t9 = Avx512F.PermuteVar16x32x2(r4, hi, r12);
-        t10 = Avx512F.PermuteVar16x32x2(r5, lo, r13);
-        t11 = Avx512F.PermuteVar16x32x2(r5, hi, r13);
-        t12 = Avx512F.PermuteVar16x32x2(r6, lo, r14);
-        t13 = Avx512F.PermuteVar16x32x2(r6, hi, r14);
-        t14 = Avx512F.PermuteVar16x32x2(r7, lo, r15);
-        t15 = Avx512F.PermuteVar16x32x2(r7, hi, r15);
-        r0 = Avx512F.PermuteVar16x32x2(t0, lo, t8);
-        r1 = Avx512F.PermuteVar16x32x2(t0, hi, t8);
-        r2 = Avx512F.PermuteVar16x32x2(t1, lo, t9);
-        r3 = Avx512F.PermuteVar16x32x2(t1, hi, t9);
-        r4 = Avx512F.PermuteVar16x32x2(t2, lo, t10);
-        r5 = Avx512F.PermuteVar16x32x2(t2, hi, t10);
-        r6 = Avx512F.PermuteVar16x32x2(t3, lo, t11);
-        r7 = Avx512F.PermuteVar16x32x2(t3, hi, t11);
-        r8 = Avx512F.PermuteVar16x32x2(t4, lo, t12);
-        r9 = Avx512F.PermuteVar16x32x2(t4, hi, t12);
-        r10 = Avx512F.PermuteVar16x32x2(t5, lo, t13);
-        r11 = Avx512F.PermuteVar16x32x2(t5, hi, t13);
-        r12 = Avx512F.PermuteVar16x32x2(t6, lo, t14);
-        r13 = Avx512F.PermuteVar16x32x2(t6, hi, t14);
-        r14 = Avx512F.PermuteVar16x32x2(t7, lo, t15);
-        r15 = Avx512F.PermuteVar16x32x2(t7, hi, t15);
-        t0 = Avx512F.PermuteVar16x32x2(r0, lo, r8);
-        t1 = Avx512F.PermuteVar16x32x2(r0, hi, r8);
-        t2 = Avx512F.PermuteVar16x32x2(r1, lo, r9);
-        t3 = Avx512F.PermuteVar16x32x2(r1, hi, r9);
-        t4 = Avx512F.PermuteVar16x32x2(r2, lo, r10);
-        t5 = Avx512F.PermuteVar16x32x2(r2, hi, r10);
-        t6 = Avx512F.PermuteVar16x32x2(r3, lo, r11);
-        t7 = Avx512F.PermuteVar16x32x2(r3, hi, r11);
-        t8 = Avx512F.PermuteVar16x32x2(r4, lo, r12);
-        t9 = Avx512F.PermuteVar16x32x2(r4, hi, r12);
-        t10 = Avx512F.PermuteVar16x32x2(r5, lo, r13);
-        t11 = Avx512F.PermuteVar16x32x2(r5, hi, r13);
-        t12 = Avx512F.PermuteVar16x32x2(r6, lo, r14);
-        t13 = Avx512F.PermuteVar16x32x2(r6, hi, r14);
-        t14 = Avx512F.PermuteVar16x32x2(r7, lo, r15);
-        t15 = Avx512F.PermuteVar16x32x2(r7, hi, r15);
-        r0 = Avx512F.PermuteVar16x32x2(t0, lo, t8);
-        r1 = Avx512F.PermuteVar16x32x2(t0, hi, t8);
-        r2 = Avx512F.PermuteVar16x32x2(t1, lo, t9);
-        r3 = Avx512F.PermuteVar16x32x2(t1, hi, t9);
-        r4 = Avx512F.PermuteVar16x32x2(t2, lo, t10);
-        r5 = Avx512F.PermuteVar16x32x2(t2, hi, t10);
-        r6 = Avx512F.PermuteVar16x32x2(t3, lo, t11);
-        r7 = Avx512F.PermuteVar16x32x2(t3, hi, t11);
-        r8 = Avx512F.PermuteVar16x32x2(t4, lo, t12);
-        r9 = Avx512F.PermuteVar16x32x2(t4, hi, t12);
-        r10 = Avx512F.PermuteVar16x32x2(t5, lo, t13);
-        r11 = Avx512F.PermuteVar16x32x2(t5, hi, t13);
-        r12 = Avx512F.PermuteVar16x32x2(t6, lo, t14);
-        r13 = Avx512F.PermuteVar16x32x2(t6, hi, t14);
-        r14 = Avx512F.PermuteVar16x32x2(t7, lo, t15);
-        r15 = Avx512F.PermuteVar16x32x2(t7, hi, t15);
+        Interleave(
+            ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7,
+            ref r8, ref r9, ref r10, ref r11, ref r12, ref r13, ref r14, ref r15);
         if (m == Lanes)
         {
             r0.Store(dst + 0);
@@ -860,73 +785,9 @@ internal static unsafe class DepthwiseBlocked
         r14 = Vector512.Load(src + 224);
         r15 = Vector512.Load(src + 240);
 
-        Vector512<int> lo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        Vector512<int> hi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        Vector512<float> t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15;
-        t0 = Avx512F.PermuteVar16x32x2(r0, lo, r8);
-        t1 = Avx512F.PermuteVar16x32x2(r0, hi, r8);
-        t2 = Avx512F.PermuteVar16x32x2(r1, lo, r9);
-        t3 = Avx512F.PermuteVar16x32x2(r1, hi, r9);
-        t4 = Avx512F.PermuteVar16x32x2(r2, lo, r10);
-        t5 = Avx512F.PermuteVar16x32x2(r2, hi, r10);
-        t6 = Avx512F.PermuteVar16x32x2(r3, lo, r11);
-        t7 = Avx512F.PermuteVar16x32x2(r3, hi, r11);
-        t8 = Avx512F.PermuteVar16x32x2(r4, lo, r12);
-        t9 = Avx512F.PermuteVar16x32x2(r4, hi, r12);
-        t10 = Avx512F.PermuteVar16x32x2(r5, lo, r13);
-        t11 = Avx512F.PermuteVar16x32x2(r5, hi, r13);
-        t12 = Avx512F.PermuteVar16x32x2(r6, lo, r14);
-        t13 = Avx512F.PermuteVar16x32x2(r6, hi, r14);
-        t14 = Avx512F.PermuteVar16x32x2(r7, lo, r15);
-        t15 = Avx512F.PermuteVar16x32x2(r7, hi, r15);
-        r0 = Avx512F.PermuteVar16x32x2(t0, lo, t8);
-        r1 = Avx512F.PermuteVar16x32x2(t0, hi, t8);
-        r2 = Avx512F.PermuteVar16x32x2(t1, lo, t9);
-        r3 = Avx512F.PermuteVar16x32x2(t1, hi, t9);
-        r4 = Avx512F.PermuteVar16x32x2(t2, lo, t10);
-        r5 = Avx512F.PermuteVar16x32x2(t2, hi, t10);
-        r6 = Avx512F.PermuteVar16x32x2(t3, lo, t11);
-        r7 = Avx512F.PermuteVar16x32x2(t3, hi, t11);
-        r8 = Avx512F.PermuteVar16x32x2(t4, lo, t12);
-        r9 = Avx512F.PermuteVar16x32x2(t4, hi, t12);
-        r10 = Avx512F.PermuteVar16x32x2(t5, lo, t13);
-        r11 = Avx512F.PermuteVar16x32x2(t5, hi, t13);
-        r12 = Avx512F.PermuteVar16x32x2(t6, lo, t14);
-        r13 = Avx512F.PermuteVar16x32x2(t6, hi, t14);
-        r14 = Avx512F.PermuteVar16x32x2(t7, lo, t15);
-        r15 = Avx512F.PermuteVar16x32x2(t7, hi, t15);
-        t0 = Avx512F.PermuteVar16x32x2(r0, lo, r8);
-        t1 = Avx512F.PermuteVar16x32x2(r0, hi, r8);
-        t2 = Avx512F.PermuteVar16x32x2(r1, lo, r9);
-        t3 = Avx512F.PermuteVar16x32x2(r1, hi, r9);
-        t4 = Avx512F.PermuteVar16x32x2(r2, lo, r10);
-        t5 = Avx512F.PermuteVar16x32x2(r2, hi, r10);
-        t6 = Avx512F.PermuteVar16x32x2(r3, lo, r11);
-        t7 = Avx512F.PermuteVar16x32x2(r3, hi, r11);
-        t8 = Avx512F.PermuteVar16x32x2(r4, lo, r12);
-        t9 = Avx512F.PermuteVar16x32x2(r4, hi, r12);
-        t10 = Avx512F.PermuteVar16x32x2(r5, lo, r13);
-        t11 = Avx512F.PermuteVar16x32x2(r5, hi, r13);
-        t12 = Avx512F.PermuteVar16x32x2(r6, lo, r14);
-        t13 = Avx512F.PermuteVar16x32x2(r6, hi, r14);
-        t14 = Avx512F.PermuteVar16x32x2(r7, lo, r15);
-        t15 = Avx512F.PermuteVar16x32x2(r7, hi, r15);
-        r0 = Avx512F.PermuteVar16x32x2(t0, lo, t8);
-        r1 = Avx512F.PermuteVar16x32x2(t0, hi, t8);
-        r2 = Avx512F.PermuteVar16x32x2(t1, lo, t9);
-        r3 = Avx512F.PermuteVar16x32x2(t1, hi, t9);
-        r4 = Avx512F.PermuteVar16x32x2(t2, lo, t10);
-        r5 = Avx512F.PermuteVar16x32x2(t2, hi, t10);
-        r6 = Avx512F.PermuteVar16x32x2(t3, lo, t11);
-        r7 = Avx512F.PermuteVar16x32x2(t3, hi, t11);
-        r8 = Avx512F.PermuteVar16x32x2(t4, lo, t12);
-        r9 = Avx512F.PermuteVar16x32x2(t4, hi, t12);
-        r10 = Avx512F.PermuteVar16x32x2(t5, lo, t13);
-        r11 = Avx512F.PermuteVar16x32x2(t5, hi, t13);
-        r12 = Avx512F.PermuteVar16x32x2(t6, lo, t14);
-        r13 = Avx512F.PermuteVar16x32x2(t6, hi, t14);
-        r14 = Avx512F.PermuteVar16x32x2(t7, lo, t15);
-        r15 = Avx512F.PermuteVar16x32x2(t7, hi, t15);
+        Interleave(
+            ref r0, ref r1, ref r2, ref r3, ref r4, ref r5, ref r6, ref r7,
+            ref r8, ref r9, ref r10, ref r11, ref r12, ref r13, ref r14, ref r15);
         if (count == Lanes && m == Lanes)
         {
             r0.Store(y + 0 * planeOut);
@@ -1031,16 +892,20 @@ internal static unsafe class DepthwiseBlocked
     }
 
     /// <summary>
-    /// Transposes sixteen rows of sixteen floats in place: four rounds of interleaving row <c>i</c> with row <c>i + 8</c>
-    /// (a perfect shuffle of the rows) take element <c>(r, c)</c> to <c>(c, r)</c>.
+    /// Transposes sixteen rows of sixteen floats: four rounds of interleaving row <c>i</c> with row <c>i + 8</c>
+    /// (a perfect shuffle of the rows) take element <c>(r, c)</c> to <c>(c, r)</c>. Inlined into its two callers,
+    /// which are kept small: in a large method the JIT stops enregistering the 34 vectors and the transpose runs
+    /// through the stack, about 5× slower.
     /// </summary>
-    // Not inlined: in a large caller the JIT stops enregistering its 34 vectors and the transpose runs through the stack, about 5× slower.
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose(Vector512<float>* rows)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(
+        ref Vector512<float> r0, ref Vector512<float> r1, ref Vector512<float> r2, ref Vector512<float> r3,
+        ref Vector512<float> r4, ref Vector512<float> r5, ref Vector512<float> r6, ref Vector512<float> r7,
+        ref Vector512<float> r8, ref Vector512<float> r9, ref Vector512<float> r10, ref Vector512<float> r11,
+        ref Vector512<float> r12, ref Vector512<float> r13, ref Vector512<float> r14, ref Vector512<float> r15)
     {
         Vector512<int> lo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         Vector512<int> hi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        Vector512<float> r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3], r4 = rows[4], r5 = rows[5], r6 = rows[6], r7 = rows[7], r8 = rows[8], r9 = rows[9], r10 = rows[10], r11 = rows[11], r12 = rows[12], r13 = rows[13], r14 = rows[14], r15 = rows[15];
         Vector512<float> t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11, t12, t13, t14, t15;
         t0 = Avx512F.PermuteVar16x32x2(r0, lo, r8);
         t1 = Avx512F.PermuteVar16x32x2(r0, hi, r8);
@@ -1106,21 +971,5 @@ internal static unsafe class DepthwiseBlocked
         r13 = Avx512F.PermuteVar16x32x2(t6, hi, t14);
         r14 = Avx512F.PermuteVar16x32x2(t7, lo, t15);
         r15 = Avx512F.PermuteVar16x32x2(t7, hi, t15);
-        rows[0] = r0;
-        rows[1] = r1;
-        rows[2] = r2;
-        rows[3] = r3;
-        rows[4] = r4;
-        rows[5] = r5;
-        rows[6] = r6;
-        rows[7] = r7;
-        rows[8] = r8;
-        rows[9] = r9;
-        rows[10] = r10;
-        rows[11] = r11;
-        rows[12] = r12;
-        rows[13] = r13;
-        rows[14] = r14;
-        rows[15] = r15;
     }
 }
