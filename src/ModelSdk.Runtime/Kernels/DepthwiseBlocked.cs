@@ -40,10 +40,14 @@ internal static unsafe class DepthwiseBlocked
         public float Alpha, Beta;
     }
 
-    /// <summary>Whether the blocked kernel takes this depthwise convolution: AVX-512, at least 3×3 taps, no residual, a ring of input rows that fits the stack budget.</summary>
-    public static bool Handles(int cg, int mg, ReadOnlySpan<int> input, ReadOnlySpan<int> output, ReadOnlySpan<int> kernel, ReadOnlySpan<int> strides, ReadOnlySpan<int> dilations, bool residual)
+    /// <summary>
+    /// Whether the blocked kernel takes this depthwise convolution: AVX-512, at least 3×3 taps, no residual, at
+    /// least half a block of channels (with fewer, most lanes would be idle and the NCHW path does better), and a
+    /// ring of input rows that fits the stack budget.
+    /// </summary>
+    public static bool Handles(int channels, int cg, int mg, ReadOnlySpan<int> input, ReadOnlySpan<int> output, ReadOnlySpan<int> kernel, ReadOnlySpan<int> strides, ReadOnlySpan<int> dilations, bool residual)
     {
-        if (!Enabled || cg != 1 || mg != 1 || input.Length != 2 || residual || Simd.Width != SimdWidth.W512 || !Avx512F.IsSupported)
+        if (!Enabled || cg != 1 || mg != 1 || channels < Lanes / 2 || input.Length != 2 || residual || Simd.Width != SimdWidth.W512 || !Avx512F.IsSupported)
         {
             return false;
         }
