@@ -73,7 +73,7 @@ internal static unsafe class DirectConv
         ReadOnlySpan<int> strides, ReadOnlySpan<int> dilations, ReadOnlySpan<int> padsBegin,
         Activation activation, float alpha, float beta, KernelContext context)
     {
-        if (DepthwiseBlocked.Handles(cg, mg, input, output, kernel, strides, dilations, !residual.IsEmpty))
+        if (DepthwiseBlocked.Handles(group, cg, mg, input, output, kernel, strides, dilations, !residual.IsEmpty))
         {
             DepthwiseBlocked.Run(x, w, b, y, batch, group, input, output, kernel, strides, dilations, padsBegin, activation, alpha, beta, context);
             return;

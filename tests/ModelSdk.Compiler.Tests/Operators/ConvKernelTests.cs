@@ -35,6 +35,15 @@ public class ConvKernelTests
         { "depthwise blocked, input rows and columns no window reads", [1, 16, 10, 10], [16, 1, 3, 3], 16, [2, 2], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Direct },
         { "depthwise blocked dilated, two images", [2, 17, 9, 9], [17, 1, 3, 3], 17, [1, 1], [2, 2], [2, 2, 2, 2], ConvAlgorithm.Direct },
         { "depthwise blocked 3x5 kernel, asymmetric pads", [1, 33, 6, 11], [33, 1, 3, 5], 33, [1, 2], [1, 1], [1, 0, 2, 1], ConvAlgorithm.Direct },
+        { "depthwise blocked 3x3 stride 2 on a large plane (ring of rows)", [1, 16, 112, 112], [16, 1, 3, 3], 16, [2, 2], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct },
+        { "depthwise blocked 3x3 stride 1 on 28x28, a partial channel block", [1, 21, 28, 28], [21, 1, 3, 3], 21, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct },
+        { "depthwise blocked 5x5 stride 2 on 28x28", [1, 18, 28, 28], [18, 1, 5, 5], 18, [2, 2], [1, 1], [2, 2, 2, 2], ConvAlgorithm.Direct },
+        { "depthwise blocked 5x5 stride 1 on 14x14, a partial channel block", [1, 40, 14, 14], [40, 1, 5, 5], 40, [1, 1], [1, 1], [2, 2, 2, 2], ConvAlgorithm.Direct },
+        { "depthwise blocked 5x5 on 7x7, rows shorter than a group", [1, 35, 7, 7], [35, 1, 5, 5], 35, [1, 1], [1, 1], [2, 2, 2, 2], ConvAlgorithm.Direct },
+        { "depthwise blocked 5x5 stride 2, odd sizes, asymmetric pads", [1, 17, 23, 31], [17, 1, 5, 5], 17, [2, 2], [1, 1], [2, 1, 1, 2], ConvAlgorithm.Direct },
+        { "depthwise blocked 3x3 stride 2, odd width, asymmetric pads", [2, 19, 21, 37], [19, 1, 3, 3], 19, [2, 2], [1, 1], [1, 0, 0, 1], ConvAlgorithm.Direct },
+        { "depthwise blocked, a last group overlapping the one before", [1, 16, 11, 9], [16, 1, 3, 3], 16, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct },
+        { "depthwise blocked, one channel block split over rows (threads)", [1, 8, 64, 64], [8, 1, 3, 3], 8, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct },
         { "pointwise", [1, 40, 7, 9], [37, 40, 1, 1], 1, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise },
         { "pointwise on one position (squeeze-excite)", [2, 40, 1, 1], [70, 20, 1, 1], 2, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise },
         { "pointwise on one position, large (threads)", [1, 576, 1, 1], [144, 576, 1, 1], 1, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise },
@@ -51,18 +60,31 @@ public class ConvKernelTests
         string name, int[] xShape, int[] wShape, int group, int[] strides, int[] dilations, int[] pads, ConvAlgorithm algorithm)
     {
         _ = name;
-        foreach (SimdWidth width in new[] { SimdWidth.W512, SimdWidth.W256, SimdWidth.W128 })
+
+        // The channel-blocked depthwise kernel (AVX-512, no residual) and DirectConv's NCHW path, on the same geometries.
+        foreach (bool blocked in algorithm == ConvAlgorithm.Direct ? [true, false] : new[] { true })
         {
-            foreach (int threads in new[] { 1, 2 })
+            DepthwiseBlocked.Enabled = blocked;
+            try
             {
-                foreach ((Activation activation, float alpha, float beta, bool residual) in new[]
+                foreach (SimdWidth width in new[] { SimdWidth.W512, SimdWidth.W256, SimdWidth.W128 })
                 {
-                    (Activation.None, 0f, 0f, false), (Activation.Relu, 0f, 0f, true), (Activation.Clip, 0f, 6f, false),
-                    (Activation.HardSwish, 0f, 0f, true), (Activation.Sigmoid, 0f, 0f, false),
-                })
-                {
-                    Check(xShape, wShape, group, strides, dilations, pads, algorithm, width, threads, activation, alpha, beta, residual);
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        foreach ((Activation activation, float alpha, float beta, bool residual) in new[]
+                        {
+                            (Activation.None, 0f, 0f, false), (Activation.Relu, 0f, 0f, true), (Activation.Clip, 0f, 6f, false),
+                            (Activation.HardSwish, 0f, 0f, true), (Activation.Sigmoid, 0f, 0f, false), (Activation.HardSwish, 0f, 0f, false), (Activation.Relu, 0f, 0f, false),
+                        })
+                        {
+                            Check(xShape, wShape, group, strides, dilations, pads, algorithm, width, threads, activation, alpha, beta, residual);
+                        }
+                    }
                 }
+            }
+            finally
+            {
+                DepthwiseBlocked.Enabled = true;
             }
         }
     }
@@ -78,6 +100,7 @@ public class ConvKernelTests
         foreach (SimdWidth width in new[] { SimdWidth.W512, SimdWidth.W256, SimdWidth.W128 })
         {
             Check([1, 3, 10, 13], [4, 3, 3, 3], 1, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct, width, 1, activation, alpha, beta, true);
+            Check([1, 18, 9, 10], [18, 1, 3, 3], 18, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Direct, width, 1, activation, alpha, beta, false); // depthwise, blocked at W512
             Check([1, 8, 5, 6], [6, 8, 1, 1], 1, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise, width, 1, activation, alpha, beta, true);
         }
     }
