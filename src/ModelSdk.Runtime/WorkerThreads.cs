@@ -26,8 +26,8 @@ internal sealed unsafe class WorkerThreads : IDisposable
     // The current loop. _generation changes when a loop is published; workers compare it with the last one they saw.
     // Items are claimed from _ticket, whose high half is the loop's generation and low half the next index, so a
     // worker that is late from one loop can never take an item of the next with the previous loop's body.
-    private delegate*<void*, int, void> _body;
-    private void* _state;
+    private nint _body; // delegate*<void*, int, void>
+    private nint _state; // void*
     private int _count;
     private long _ticket;
     private int _pending;
@@ -113,8 +113,13 @@ internal sealed unsafe class WorkerThreads : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int generation = _generation + 1;
-        _body = body;
-        _state = state;
+
+        // Close the last loop's tickets before its parameters change: a worker still in that loop may already
+        // read this loop's count, and with the old ticket it would run (and count as done) an index past the old
+        // loop's end, with this loop's body and state, before this loop opens.
+        Interlocked.Exchange(ref _ticket, ((long)generation << 32) | int.MaxValue);
+        _body = (nint)body;
+        _state = (nint)state;
         _count = count;
         Volatile.Write(ref _pending, count);
         Interlocked.Exchange(ref _ticket, (long)generation << 32);
@@ -143,9 +148,10 @@ internal sealed unsafe class WorkerThreads : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RunItems(int generation)
     {
-        delegate*<void*, int, void> body = _body;
-        void* state = _state;
-        int count = _count;
+        // In this order, before the first ticket: a count read from a newer loop implies a ticket of that loop (see RunLoop).
+        var body = (delegate*<void*, int, void>)Volatile.Read(ref _body);
+        void* state = (void*)Volatile.Read(ref _state);
+        int count = Volatile.Read(ref _count);
         int done = 0;
         while (true)
         {
