@@ -143,28 +143,31 @@ public static unsafe class Pool
         };
         fixed (float* px = x, py = y)
         {
-            bool max = kind == PoolKind.Max;
-            switch (Simd.Width)
+            if (kind == PoolKind.Max)
             {
-                case SimdWidth.W512 when max:
-                    Pool2D<Vector512<float>, Simd512, MaxOp>(px, py, planes, g);
-                    break;
-                case SimdWidth.W512:
-                    Pool2D<Vector512<float>, Simd512, SumOp>(px, py, planes, g);
-                    break;
-                case SimdWidth.W256 when max:
-                    Pool2D<Vector256<float>, Simd256, MaxOp>(px, py, planes, g);
-                    break;
-                case SimdWidth.W256:
-                    Pool2D<Vector256<float>, Simd256, SumOp>(px, py, planes, g);
-                    break;
-                case SimdWidth.W128 when max:
-                    Pool2D<Vector128<float>, Simd128, MaxOp>(px, py, planes, g);
-                    break;
-                default:
-                    Pool2D<Vector128<float>, Simd128, SumOp>(px, py, planes, g);
-                    break;
+                Pool2D<MaxOp>(px, py, planes, g);
             }
+            else
+            {
+                Pool2D<SumOp>(px, py, planes, g);
+            }
+        }
+    }
+
+    private static void Pool2D<TOp>(float* x, float* y, int planes, Window2D g)
+        where TOp : ICombine
+    {
+        switch (Simd.Width)
+        {
+            case SimdWidth.W512:
+                Pool2D<Vector512<float>, Simd512, TOp>(x, y, planes, g);
+                break;
+            case SimdWidth.W256:
+                Pool2D<Vector256<float>, Simd256, TOp>(x, y, planes, g);
+                break;
+            default:
+                Pool2D<Vector128<float>, Simd128, TOp>(x, y, planes, g);
+                break;
         }
     }
 
