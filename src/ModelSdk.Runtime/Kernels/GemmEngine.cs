@@ -212,7 +212,7 @@ internal static unsafe class GemmEngine
 
             if (p.HasEpilogue)
             {
-                Epilogue(p, i0, i1 - i0, j0, j1 - j0);
+                EpilogueTile(p, i0, i1 - i0, j0, j1 - j0);
             }
 
             return;
@@ -434,17 +434,12 @@ internal static unsafe class GemmEngine
     }
 
     /// <summary>
-    /// The epilogue of one tile just computed (in L1), the activation chosen once for the tile, when the bias is
-    /// per row, per column or a row-major matrix; otherwise <see cref="Epilogue"/>. The same arithmetic either way, so results do not depend on the path.
+    /// Applies scale, bias, residual and activation to rows <c>[i, i+mr)</c>, columns <c>[j, j+nr)</c> of y (a tile
+    /// just computed, still in L1), the activation chosen once for the tile: a per-vector switch cost more than a
+    /// shallow tile's sums. The ragged end of a row is one masked vector.
     /// </summary>
     private static void EpilogueTile(in GemmProblem p, int i, int mr, int j, int nr)
     {
-        if (!(p.C == null || p.CColStride == 0 || p.CColStride == 1))
-        {
-            Epilogue(p, i, mr, j, nr);
-            return;
-        }
-
         var rows = new TileRows(p, i, j);
         float* y = p.Y + (i * p.Ldy) + j;
         switch (p.Path)
@@ -461,14 +456,13 @@ internal static unsafe class GemmEngine
         }
     }
 
-    /// <summary>Scale, bias and residual of a tile at (i, j), as <see cref="GemmEngine.Combine{TV, TS}"/> computes them.</summary>
+    /// <summary><c>alpha · v + beta · c + residual</c> for the vectors of a tile at (i, j); a bias with a column stride other than 0 or 1 is gathered.</summary>
     private readonly struct TileRows(in GemmProblem p, int i, int j) :
         StoreEpilogue.IEpilogueRows<Vector512<float>>, StoreEpilogue.IEpilogueRows<Vector256<float>>, StoreEpilogue.IEpilogueRows<Vector128<float>>
     {
         private readonly float _alpha = p.Alpha, _beta = p.Beta;
         private readonly float* _c = p.C == null ? null : p.C + (i * p.CRowStride) + (j * p.CColStride);
-        private readonly nint _cRowStride = p.CRowStride;
-        private readonly bool _cColumns = p.CColStride != 0;
+        private readonly nint _cRowStride = p.CRowStride, _cColStride = p.CColStride;
         private readonly float* _residual = p.Residual == null ? null : p.Residual + (i * p.Ldy) + j;
         private readonly nint _ldy = p.Ldy;
 
@@ -491,7 +485,8 @@ internal static unsafe class GemmEngine
             if (_c != null)
             {
                 float* c = _c + (row * _cRowStride);
-                v = _cColumns ? TS.Add(v, TS.Multiply(Load<TV, TS>(c + column, count), TS.Create(_beta))) : TS.Add(v, TS.Create(_beta * c[0]));
+                v = _cColStride == 0 ? TS.Add(v, TS.Create(_beta * c[0]))
+                    : TS.Add(v, TS.Multiply(_cColStride == 1 ? Load<TV, TS>(c + column, count) : Gather<TV, TS>(c + (column * _cColStride), _cColStride, count), TS.Create(_beta)));
             }
 
             return _residual != null ? TS.Add(v, Load<TV, TS>(_residual + (row * _ldy) + column, count)) : v;
@@ -501,116 +496,19 @@ internal static unsafe class GemmEngine
         private static TV Load<TV, TS>(float* source, int count)
             where TV : struct
             where TS : struct, ISimd<TV> => count == TS.Count ? TS.Load(ref *source, 0) : TS.LoadPartial(source, count);
-    }
 
-    /// <summary>Applies scale, bias, residual and activation to rows <c>[i, i+mr)</c>, columns <c>[j, j+nr)</c> of y.</summary>
-    private static void Epilogue(in GemmProblem p, int i, int mr, int j, int nr)
-    {
-        for (int r = i; r < i + mr; r++)
+        private static TV Gather<TV, TS>(float* c, nint stride, int count)
+            where TV : struct
+            where TS : struct, ISimd<TV>
         {
-            float* y = p.Y + r * p.Ldy + j;
-            float* c = p.C == null ? null : p.C + r * p.CRowStride + j * p.CColStride;
-            float* residual = p.Residual == null ? null : p.Residual + r * p.Ldy + j;
-            switch (p.Path)
+            float* lanes = stackalloc float[16];
+            for (int t = 0; t < TS.Count; t++)
             {
-                case SimdWidth.W512:
-                    EpilogueRow<Vector512<float>, Simd512>(p, y, c, residual, nr);
-                    break;
-                case SimdWidth.W256:
-                    EpilogueRow<Vector256<float>, Simd256>(p, y, c, residual, nr);
-                    break;
-                default:
-                    EpilogueRow<Vector128<float>, Simd128>(p, y, c, residual, nr);
-                    break;
-            }
-        }
-    }
-
-    /// <summary>
-    /// <c>y = act(alpha · y + beta · c + residual)</c> over one row segment: whole vectors, then the ragged end
-    /// through one zero-padded vector, so every element takes the same (vector) arithmetic.
-    /// </summary>
-    private static void EpilogueRow<TV, TS>(in GemmProblem p, float* y, float* c, float* residual, int count)
-        where TV : struct
-        where TS : struct, ISimd<TV>
-    {
-        int width = TS.Count, j = 0;
-        for (; j + width <= count; j += width)
-        {
-            TV v = Combine<TV, TS>(p, TS.Load(ref *y, (nuint)j), c, residual, j);
-            TS.Store(StoreEpilogue.Activate<TV, TS>(v, p.Activation, p.ActivationAlpha, p.ActivationBeta), ref *y, (nuint)j);
-        }
-
-        if (j < count)
-        {
-            int rest = count - j;
-            float* lane = stackalloc float[48];
-            new Span<float>(lane, 48).Clear();
-            new ReadOnlySpan<float>(y + j, rest).CopyTo(new Span<float>(lane, rest));
-            TV v = TS.Load(ref *lane, 0);
-            float* cLanes = null, rLanes = null;
-            if (c != null && p.CColStride != 0)
-            {
-                cLanes = lane + 16;
-                for (int t = 0; t < rest; t++)
-                {
-                    cLanes[t] = c[(j + t) * p.CColStride];
-                }
+                lanes[t] = t < count ? c[t * stride] : 0;
             }
 
-            if (residual != null)
-            {
-                rLanes = lane + 32;
-                new ReadOnlySpan<float>(residual + j, rest).CopyTo(new Span<float>(rLanes, rest));
-            }
-
-            // The gathered lanes start at 0, so the bias's column stride becomes 1 there.
-            GemmProblem q = p;
-            q.CColStride = cLanes == null ? 0 : 1;
-            v = Combine<TV, TS>(q, v, cLanes != null ? cLanes : c, rLanes, 0);
-            TS.Store(StoreEpilogue.Activate<TV, TS>(v, p.Activation, p.ActivationAlpha, p.ActivationBeta), ref *lane, 0);
-            new ReadOnlySpan<float>(lane, rest).CopyTo(new Span<float>(y + j, rest));
+            return TS.Load(ref *lanes, 0);
         }
-    }
-
-    /// <summary><c>alpha · v + beta · c + residual</c> for the vector starting at column <paramref name="j"/> of the segment.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Combine<TV, TS>(in GemmProblem p, TV v, float* c, float* residual, int j)
-        where TV : struct
-        where TS : struct, ISimd<TV>
-    {
-        if (p.Alpha != 1)
-        {
-            v = TS.Multiply(v, TS.Create(p.Alpha));
-        }
-
-        if (c != null)
-        {
-            v = p.CColStride == 0
-                ? TS.Add(v, TS.Create(p.Beta * c[0]))
-                : TS.Add(v, TS.Multiply(GatherBias<TV, TS>(c, p.CColStride, j), TS.Create(p.Beta)));
-        }
-
-        return residual != null ? TS.Add(v, TS.Load(ref *residual, (nuint)j)) : v;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV GatherBias<TV, TS>(float* c, nint stride, int j)
-        where TV : struct
-        where TS : struct, ISimd<TV>
-    {
-        if (stride == 1)
-        {
-            return TS.Load(ref *c, (nuint)j);
-        }
-
-        float* lanes = stackalloc float[16];
-        for (int t = 0; t < TS.Count; t++)
-        {
-            lanes[t] = c[(j + t) * stride];
-        }
-
-        return TS.Load(ref *lanes, 0);
     }
 
     private static float* Scratch()
