@@ -231,61 +231,88 @@ public static class Binary
         public readonly ReadOnlySpan<int> Shape = shape, AStrides = aStrides, BStrides = bStrides;
     }
 
-    /// <summary>A vectorized float32 operation fixed at compile time.</summary>
-    private interface IFloatOp
+    /// <summary>A float32 operation fixed at compile time, on vectors and on single elements (shared with <see cref="ElementwiseChain"/>).</summary>
+    internal interface IFloatOp
     {
         static abstract TV Apply<TV, TS>(TV a, TV b)
             where TS : ISimd<TV>
             where TV : struct;
+
+        static abstract float Apply(float a, float b);
     }
 
-    private readonly struct AddOp : IFloatOp
+    internal readonly struct AddOp : IFloatOp
     {
         public static TV Apply<TV, TS>(TV a, TV b)
             where TS : ISimd<TV>
             where TV : struct => TS.Add(a, b);
+
+        public static float Apply(float a, float b) => a + b;
     }
 
-    private readonly struct SubOp : IFloatOp
+    internal readonly struct SubOp : IFloatOp
     {
         public static TV Apply<TV, TS>(TV a, TV b)
             where TS : ISimd<TV>
             where TV : struct => TS.Subtract(a, b);
+
+        public static float Apply(float a, float b) => a - b;
     }
 
-    private readonly struct MulOp : IFloatOp
+    internal readonly struct MulOp : IFloatOp
     {
         public static TV Apply<TV, TS>(TV a, TV b)
             where TS : ISimd<TV>
             where TV : struct => TS.Multiply(a, b);
+
+        public static float Apply(float a, float b) => a * b;
     }
 
-    private readonly struct DivOp : IFloatOp
+    internal readonly struct DivOp : IFloatOp
     {
         public static TV Apply<TV, TS>(TV a, TV b)
             where TS : ISimd<TV>
             where TV : struct => TS.Divide(a, b);
+
+        public static float Apply(float a, float b) => a / b;
     }
 
-    private readonly struct MaxOp : IFloatOp
+    internal readonly struct MaxOp : IFloatOp
     {
         public static TV Apply<TV, TS>(TV a, TV b)
             where TS : ISimd<TV>
             where TV : struct => TS.Max(a, b);
+
+        public static float Apply(float a, float b) => MathF.Max(a, b);
     }
 
-    private readonly struct MinOp : IFloatOp
+    internal readonly struct MinOp : IFloatOp
     {
         public static TV Apply<TV, TS>(TV a, TV b)
             where TS : ISimd<TV>
             where TV : struct => TS.Min(a, b);
+
+        public static float Apply(float a, float b) => MathF.Min(a, b);
     }
 
-    private readonly struct PReluOp : IFloatOp
+    internal readonly struct PReluOp : IFloatOp
     {
         public static TV Apply<TV, TS>(TV a, TV b)
             where TS : ISimd<TV>
             where TV : struct => TS.Select(TS.LessThan(a, TS.Zero), TS.Multiply(a, b), a);
+
+        public static float Apply(float a, float b) => a < 0 ? a * b : a;
+    }
+
+    /// <summary><typeparamref name="TOp"/> with its operands swapped (a constant on the left of Sub or Div).</summary>
+    internal readonly struct Reversed<TOp> : IFloatOp
+        where TOp : struct, IFloatOp
+    {
+        public static TV Apply<TV, TS>(TV a, TV b)
+            where TS : ISimd<TV>
+            where TV : struct => TOp.Apply<TV, TS>(b, a);
+
+        public static float Apply(float a, float b) => TOp.Apply(b, a);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

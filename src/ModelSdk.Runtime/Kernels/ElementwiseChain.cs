@@ -149,22 +149,22 @@ public static unsafe class ElementwiseChain
         switch (op, reversed)
         {
             case (BinaryOp.Add, _):
-                Loop<TV, TS, AddF>(a, operand, scalar, y, n);
+                Loop<TV, TS, Binary.AddOp>(a, operand, scalar, y, n);
                 break;
             case (BinaryOp.Mul, _):
-                Loop<TV, TS, MulF>(a, operand, scalar, y, n);
+                Loop<TV, TS, Binary.MulOp>(a, operand, scalar, y, n);
                 break;
             case (BinaryOp.Sub, false):
-                Loop<TV, TS, SubF>(a, operand, scalar, y, n);
+                Loop<TV, TS, Binary.SubOp>(a, operand, scalar, y, n);
                 break;
             case (BinaryOp.Sub, true):
-                Loop<TV, TS, ReversedSubF>(a, operand, scalar, y, n);
+                Loop<TV, TS, Binary.Reversed<Binary.SubOp>>(a, operand, scalar, y, n);
                 break;
             case (BinaryOp.Div, false):
-                Loop<TV, TS, DivF>(a, operand, scalar, y, n);
+                Loop<TV, TS, Binary.DivOp>(a, operand, scalar, y, n);
                 break;
             default:
-                Loop<TV, TS, ReversedDivF>(a, operand, scalar, y, n);
+                Loop<TV, TS, Binary.Reversed<Binary.DivOp>>(a, operand, scalar, y, n);
                 break;
         }
     }
@@ -173,7 +173,7 @@ public static unsafe class ElementwiseChain
     private static void Loop<TV, TS, TF>(float* a, float* operand, float scalar, float* y, int n)
         where TV : struct
         where TS : ISimd<TV>
-        where TF : struct, IChainFunction
+        where TF : struct, Binary.IFloatOp
     {
         int i = 0;
         if (operand is null)
@@ -201,56 +201,5 @@ public static unsafe class ElementwiseChain
         {
             y[i] = TF.Apply(a[i], operand[i]);
         }
-    }
-
-    private interface IChainFunction
-    {
-        static abstract TV Apply<TV, TS>(TV a, TV b)
-            where TV : struct
-            where TS : ISimd<TV>;
-
-        static abstract float Apply(float a, float b);
-    }
-
-    private readonly struct AddF : IChainFunction
-    {
-        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Add(a, b);
-
-        public static float Apply(float a, float b) => a + b;
-    }
-
-    private readonly struct MulF : IChainFunction
-    {
-        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Multiply(a, b);
-
-        public static float Apply(float a, float b) => a * b;
-    }
-
-    private readonly struct SubF : IChainFunction
-    {
-        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Subtract(a, b);
-
-        public static float Apply(float a, float b) => a - b;
-    }
-
-    private readonly struct ReversedSubF : IChainFunction
-    {
-        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Subtract(b, a);
-
-        public static float Apply(float a, float b) => b - a;
-    }
-
-    private readonly struct DivF : IChainFunction
-    {
-        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Divide(a, b);
-
-        public static float Apply(float a, float b) => a / b;
-    }
-
-    private readonly struct ReversedDivF : IChainFunction
-    {
-        public static TV Apply<TV, TS>(TV a, TV b) where TV : struct where TS : ISimd<TV> => TS.Divide(b, a);
-
-        public static float Apply(float a, float b) => b / a;
     }
 }
