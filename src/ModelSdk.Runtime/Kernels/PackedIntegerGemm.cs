@@ -594,8 +594,7 @@ public static unsafe class PackedIntegerGemm
         int n = job->N, m = job->M;
         PackedOutput output = job->Output;
         bool perColumn = job->ScaleCount != 1, wide = output is PackedOutput.Int32 or PackedOutput.Float32;
-        float lo = output == PackedOutput.Int8 ? sbyte.MinValue - job->Zero : -job->Zero;
-        float hi = output == PackedOutput.Int8 ? sbyte.MaxValue - job->Zero : byte.MaxValue - job->Zero;
+        (float lo, float hi) = Requantize.Bounds(output == PackedOutput.Int8, job->Zero);
         Vector256<float> vlo = Vector256.Create(lo), vhi = Vector256.Create(hi);
         Vector256<int> zero = Vector256.Create(job->Zero);
         int* values = stackalloc int[8];
@@ -610,8 +609,7 @@ public static unsafe class PackedIntegerGemm
                 {
                     Vector256<float> f = Vector256.ConvertToSingle(q) * (perColumn ? Vector256.Load(job->Scale + j + c) : Vector256.Create(job->Scale[0]));
 
-                    // Clamped before rounding (to the range less the zero point), as Requantize does: the same bytes.
-                    q = output == PackedOutput.Float32 ? f.AsInt32() : Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(f, vlo), vhi))) + zero;
+                    q = output == PackedOutput.Float32 ? f.AsInt32() : Requantize.Round(f, vlo, vhi, zero);
                 }
 
                 if (!job->Transposed && count == 8)

@@ -505,7 +505,7 @@ public static unsafe class QuantizedConv
     {
         Vector256<int> zero = Vector256.Create(job->Zero);
         Vector256<float> scale = job->PerColumn ? Vector256.Load(job->Scale + j) : Vector256.Create(job->Scale[0]);
-        float lo = job->SignedOutput ? sbyte.MinValue - job->Zero : -job->Zero, hi = job->SignedOutput ? sbyte.MaxValue - job->Zero : byte.MaxValue - job->Zero;
+        (float lo, float hi) = Requantize.Bounds(job->SignedOutput, job->Zero);
         Vector256<float> vlo = Vector256.Create(lo), vhi = Vector256.Create(hi);
         bool clamp = job->Clamp;
         Vector256<short> s01 = Avx2.PackSignedSaturate(Requantized(tile, scale, clamp, vlo, vhi, zero), Requantized(tile + 8, scale, clamp, vlo, vhi, zero));
@@ -544,14 +544,9 @@ public static unsafe class QuantizedConv
     private static Vector256<int> Requantized(int* sums, Vector256<float> scale, bool clamp, Vector256<float> lo, Vector256<float> hi, Vector256<int> zero)
     {
         Vector256<float> f = Vector256.ConvertToSingle(Vector256.Load(sums)) * scale;
-        if (clamp)
-        {
-            // vmaxps/vminps: no NaN can occur, so IEEE's finer rules (Vector256.Max) would only cost instructions.
-            f = Avx.Min(Avx.Max(f, lo), hi);
-        }
 
-        // Converted with the default rounding (to nearest, half to even): Requantize's rounding.
-        return Avx.ConvertToVector256Int32(f) + zero;
+        // Without the clamp (see NeedsClamp), converted with the default rounding (to nearest, half to even).
+        return clamp ? Requantize.Round(f, lo, hi, zero) : Avx.ConvertToVector256Int32(f) + zero;
     }
 
     /// <summary>
@@ -575,7 +570,7 @@ public static unsafe class QuantizedConv
     /// <summary>The same as <see cref="Store"/> element by element, for a partial tile or without vector instructions.</summary>
     private static void StoreScalar(Job* job, int* tile, int t, int count, int j, int channels)
     {
-        float lo = job->SignedOutput ? sbyte.MinValue - job->Zero : -job->Zero, hi = job->SignedOutput ? sbyte.MaxValue - job->Zero : byte.MaxValue - job->Zero;
+        (float lo, float hi) = Requantize.Bounds(job->SignedOutput, job->Zero);
         for (int o = 0; o < channels; o++)
         {
             float scale = job->PerColumn ? job->Scale[j + o] : job->Scale[0];
@@ -583,7 +578,7 @@ public static unsafe class QuantizedConv
             for (int i = 0; i < count; i++)
             {
                 float f = tile[(i * Tile) + o] * scale;
-                y[i] = (byte)((int)MathF.Round(Math.Min(Math.Max(f, lo), hi)) + job->Zero);
+                y[i] = (byte)Requantize.Round(f, lo, hi, job->Zero);
             }
         }
     }

@@ -1,6 +1,8 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ModelSdk.Runtime.Kernels;
 
@@ -55,10 +57,32 @@ public static class Requantize
         }
     }
 
+    /// <summary>
+    /// The range a scaled sum is clamped to before rounding: the output type's range less the zero point. Clamping
+    /// first keeps the float → int conversion in range; the bounds are whole numbers, so clamping commutes with rounding.
+    /// </summary>
+    internal static (float Lo, float Hi) Bounds(bool signed, int zero)
+        => ((signed ? sbyte.MinValue : byte.MinValue) - zero, (signed ? sbyte.MaxValue : byte.MaxValue) - zero);
+
+    /// <summary>Scaled sums to quantized values: clamped to <see cref="Bounds"/>, rounded half to even, the zero point added.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> Round(Vector256<float> scaled, Vector256<float> lo, Vector256<float> hi, Vector256<int> zero)
+    {
+        if (Avx.IsSupported)
+        {
+            // vmaxps/vminps and vcvtps2dq (round to nearest even): no NaN occurs, so IEEE's finer Max/Min rules would only cost instructions.
+            return Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(scaled, lo), hi)) + zero;
+        }
+
+        return Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(scaled, lo), hi))) + zero;
+    }
+
+    /// <summary>One element as <see cref="Round(Vector256{float}, Vector256{float}, Vector256{float}, Vector256{int})"/>.</summary>
+    internal static int Round(float scaled, float lo, float hi, int zero) => (int)MathF.Round(Math.Clamp(scaled, lo, hi)) + zero;
+
     private static void Run(ReadOnlySpan<int> x, int bias, float multiplier, int zero, Span<byte> y, bool signed)
     {
-        // Clamping before rounding (to the range less the zero point) keeps the float → int conversion in range.
-        float lo = (signed ? sbyte.MinValue : byte.MinValue) - zero, hi = (signed ? sbyte.MaxValue : byte.MaxValue) - zero;
+        (float lo, float hi) = Bounds(signed, zero);
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
@@ -69,10 +93,10 @@ public static class Requantize
             var vz = Vector256.Create(zero);
             for (; i <= x.Length - 32; i += 32)
             {
-                Vector256<int> q0 = Step(x.Slice(i), vb, vm, vlo, vhi) + vz;
-                Vector256<int> q1 = Step(x.Slice(i + 8), vb, vm, vlo, vhi) + vz;
-                Vector256<int> q2 = Step(x.Slice(i + 16), vb, vm, vlo, vhi) + vz;
-                Vector256<int> q3 = Step(x.Slice(i + 24), vb, vm, vlo, vhi) + vz;
+                Vector256<int> q0 = Step(x.Slice(i), vb, vm, vlo, vhi, vz);
+                Vector256<int> q1 = Step(x.Slice(i + 8), vb, vm, vlo, vhi, vz);
+                Vector256<int> q2 = Step(x.Slice(i + 16), vb, vm, vlo, vhi, vz);
+                Vector256<int> q3 = Step(x.Slice(i + 24), vb, vm, vlo, vhi, vz);
                 Vector256<short> s01 = Vector256.Narrow(q0, q1), s23 = Vector256.Narrow(q2, q3);
                 Vector256<byte> packed = signed ? Vector256.Narrow(s01, s23).AsByte() : Vector256.Narrow(s01.AsUInt16(), s23.AsUInt16());
                 packed.CopyTo(y.Slice(i));
@@ -81,14 +105,10 @@ public static class Requantize
 
         for (; i < x.Length; i++)
         {
-            float v = Math.Clamp((float)(x[i] + bias) * multiplier, lo, hi);
-            y[i] = (byte)((int)MathF.Round(v) + zero);
+            y[i] = (byte)Round((float)(x[i] + bias) * multiplier, lo, hi, zero);
         }
     }
 
-    private static Vector256<int> Step(ReadOnlySpan<int> x, Vector256<int> bias, Vector256<float> multiplier, Vector256<float> lo, Vector256<float> hi)
-    {
-        Vector256<float> v = Vector256.ConvertToSingle(Vector256.Create(x.Slice(0, 8)) + bias) * multiplier;
-        return Vector256.ConvertToInt32(Vector256.Round(Vector256.Min(Vector256.Max(v, lo), hi)));
-    }
+    private static Vector256<int> Step(ReadOnlySpan<int> x, Vector256<int> bias, Vector256<float> multiplier, Vector256<float> lo, Vector256<float> hi, Vector256<int> zero)
+        => Round(Vector256.ConvertToSingle(Vector256.Create(x.Slice(0, 8)) + bias) * multiplier, lo, hi, zero);
 }
