@@ -263,11 +263,8 @@ internal static unsafe class DepthwiseBlocked
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Activate(float* results, int count, Activation activation, float alpha, float beta)
     {
-        for (int i = 0; i < count; i++)
-        {
-            float* r = results + i * Lanes;
-            StoreEpilogue.Activate<Vector512<float>, Simd512>(Vector512.Load(r), activation, alpha, beta).Store(r);
-        }
+        var unchanged = default(StoreEpilogue.Unchanged<Vector512<float>>);
+        StoreEpilogue.ActivateRows<Vector512<float>, Simd512, StoreEpilogue.Unchanged<Vector512<float>>>(ref unchanged, results, Lanes, count, Lanes, activation, alpha, beta);
     }
 
     /// <summary>

@@ -110,6 +110,13 @@ internal static class StoreEpilogue
         TV Combine(TV v, int row, int column, int count);
     }
 
+    /// <summary>Nothing before the activation.</summary>
+    internal readonly struct Unchanged<TV> : IEpilogueRows<TV>
+        where TV : struct
+    {
+        public TV Combine(TV v, int row, int column, int count) => v;
+    }
+
     /// <summary>An activation known to the JIT, inlined into the loop that applies it.</summary>
     private interface IActivationFunction
     {
