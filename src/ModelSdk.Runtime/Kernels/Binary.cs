@@ -102,19 +102,18 @@ public static class Binary
             throw new ArgumentException("Binary operands do not match the shape and strides.");
         }
 
-        var rows = new FloatRows(shape, aStrides, bStrides);
         fixed (float* pa = a, pb = b, py = y)
         {
             switch (Simd.Width)
             {
                 case SimdWidth.W512:
-                    RunFloat<Vector512<float>, Simd512>(op, pa, pb, py, ref rows);
+                    RunFloat<Vector512<float>, Simd512>(op, pa, pb, py, shape, aStrides, bStrides);
                     break;
                 case SimdWidth.W256:
-                    RunFloat<Vector256<float>, Simd256>(op, pa, pb, py, ref rows);
+                    RunFloat<Vector256<float>, Simd256>(op, pa, pb, py, shape, aStrides, bStrides);
                     break;
                 default:
-                    RunFloat<Vector128<float>, Simd128>(op, pa, pb, py, ref rows);
+                    RunFloat<Vector128<float>, Simd128>(op, pa, pb, py, shape, aStrides, bStrides);
                     break;
             }
         }
@@ -131,32 +130,32 @@ public static class Binary
         return last;
     }
 
-    private static unsafe void RunFloat<TV, TS>(BinaryOp op, float* a, float* b, float* y, ref FloatRows rows)
+    private static unsafe void RunFloat<TV, TS>(BinaryOp op, float* a, float* b, float* y, ReadOnlySpan<int> shape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
         where TS : ISimd<TV>
         where TV : struct
     {
         switch (op)
         {
             case BinaryOp.Add:
-                RunFloat<TV, TS, AddOp>(a, b, y, ref rows);
+                RunFloat<TV, TS, AddOp>(a, b, y, shape, aStrides, bStrides);
                 break;
             case BinaryOp.Sub:
-                RunFloat<TV, TS, SubOp>(a, b, y, ref rows);
+                RunFloat<TV, TS, SubOp>(a, b, y, shape, aStrides, bStrides);
                 break;
             case BinaryOp.Mul:
-                RunFloat<TV, TS, MulOp>(a, b, y, ref rows);
+                RunFloat<TV, TS, MulOp>(a, b, y, shape, aStrides, bStrides);
                 break;
             case BinaryOp.Div:
-                RunFloat<TV, TS, DivOp>(a, b, y, ref rows);
+                RunFloat<TV, TS, DivOp>(a, b, y, shape, aStrides, bStrides);
                 break;
             case BinaryOp.Max:
-                RunFloat<TV, TS, MaxOp>(a, b, y, ref rows);
+                RunFloat<TV, TS, MaxOp>(a, b, y, shape, aStrides, bStrides);
                 break;
             case BinaryOp.Min:
-                RunFloat<TV, TS, MinOp>(a, b, y, ref rows);
+                RunFloat<TV, TS, MinOp>(a, b, y, shape, aStrides, bStrides);
                 break;
             default:
-                RunFloat<TV, TS, PReluOp>(a, b, y, ref rows);
+                RunFloat<TV, TS, PReluOp>(a, b, y, shape, aStrides, bStrides);
                 break;
         }
     }
@@ -166,12 +165,11 @@ public static class Binary
     /// masked, so short rows (a squeeze-excite gate times a 7×7 plane: 49 elements) stay vectorized to the end.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void RunFloat<TV, TS, TOp>(float* a, float* b, float* y, ref FloatRows rows)
+    private static unsafe void RunFloat<TV, TS, TOp>(float* a, float* b, float* y, ReadOnlySpan<int> shape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
         where TS : ISimd<TV>
         where TV : struct
         where TOp : struct, IFloatOp
     {
-        ReadOnlySpan<int> shape = rows.Shape, aStrides = rows.AStrides, bStrides = rows.BStrides;
         int rank = shape.Length, n = shape[rank - 1], sa = aStrides[rank - 1], sb = bStrides[rank - 1];
         int outer = 1;
         for (int d = 0; d < rank - 1; d++)
@@ -223,12 +221,6 @@ public static class Binary
             TV vb = sb == 0 ? cb : TS.LoadPartial(b + i, count);
             TS.StorePartial(TOp.Apply<TV, TS>(va, vb), y + i, count);
         }
-    }
-
-    /// <summary>The collapsed shape and strides of one float32 broadcast, handed down by reference.</summary>
-    private readonly ref struct FloatRows(ReadOnlySpan<int> shape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
-    {
-        public readonly ReadOnlySpan<int> Shape = shape, AStrides = aStrides, BStrides = bStrides;
     }
 
     /// <summary>A float32 operation fixed at compile time, on vectors and on single elements (shared with <see cref="ElementwiseChain"/>).</summary>
