@@ -55,7 +55,7 @@ public static unsafe class Pool
         }
 
         bool global = IsGlobal(inputShape, outputShape, kernelShape, dilations, padsBegin);
-        if (global && kind == PoolKind.Average && Simd.Width == SimdWidth.W512 && Avx512F.IsSupported)
+        if (global && kind == PoolKind.Average)
         {
             GlobalAverage(x, y, planes, sIn);
             return;
@@ -74,12 +74,6 @@ public static unsafe class Pool
             Span<long> ip = indices.IsEmpty ? default : indices.Slice(p * sOut, sOut);
             if (kind == PoolKind.Average)
             {
-                if (global)
-                {
-                    yp[0] = Reduce<SumOp>(xp) / sIn;
-                    continue;
-                }
-
                 yp.Clear();
                 var sum = new CombineVisitor<SumOp>(xp, yp);
                 window.ForEachRow(ref sum);
@@ -333,29 +327,48 @@ public static unsafe class Pool
     /// The mean of every plane, in one pass with no per-plane setup: a squeeze-excite block pools 576 planes of 49,
     /// where slicing and a call per plane cost as much as the sums.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GlobalAverage(ReadOnlySpan<float> x, Span<float> y, int planes, int size)
     {
         fixed (float* px = x, py = y)
         {
-            float* p = px;
-            for (int plane = 0; plane < planes; plane++, p += size)
+            switch (Simd.Width)
             {
-                Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
-                int i = 0;
-                for (; i + 32 <= size; i += 32)
-                {
-                    a0 += Vector512.Load(p + i);
-                    a1 += Vector512.Load(p + i + 16);
-                }
-
-                for (; i < size; i += 16)
-                {
-                    a0 += Simd512.LoadPartial(p + i, Math.Min(16, size - i));
-                }
-
-                py[plane] = Vector512.Sum(a0 + a1) / size;
+                case SimdWidth.W512:
+                    GlobalAverage<Vector512<float>, Simd512>(px, py, planes, size);
+                    break;
+                case SimdWidth.W256:
+                    GlobalAverage<Vector256<float>, Simd256>(px, py, planes, size);
+                    break;
+                default:
+                    GlobalAverage<Vector128<float>, Simd128>(px, py, planes, size);
+                    break;
             }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GlobalAverage<TV, TS>(float* x, float* y, int planes, int size)
+        where TV : struct
+        where TS : ISimd<TV>
+    {
+        int n = TS.Count;
+        float* p = x;
+        for (int plane = 0; plane < planes; plane++, p += size)
+        {
+            TV a0 = TS.Zero, a1 = TS.Zero;
+            int i = 0;
+            for (; i + (2 * n) <= size; i += 2 * n)
+            {
+                a0 = TS.Add(a0, TS.Load(ref p[i], 0));
+                a1 = TS.Add(a1, TS.Load(ref p[i + n], 0));
+            }
+
+            for (; i < size; i += n)
+            {
+                a0 = TS.Add(a0, TS.LoadPartial(p + i, Math.Min(n, size - i)));
+            }
+
+            y[plane] = TS.Sum(TS.Add(a0, a1)) / size;
         }
     }
 
