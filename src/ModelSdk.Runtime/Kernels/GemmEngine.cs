@@ -62,6 +62,7 @@ internal unsafe struct GemmProblem
 /// panels of A → micro-kernel. Sums are kept in y between depth blocks; after the last one the epilogue
 /// (scale, bias, residual, activation) runs over the tile while it is still in L1.
 /// </remarks>
+[SkipLocalsInit]
 internal static unsafe class GemmEngine
 {
     /// <summary>Rows of the register tile (= <see cref="GemmPacking.PanelRows"/>).</summary>
@@ -202,8 +203,7 @@ internal static unsafe class GemmEngine
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Compute(in GemmProblem p, int i0, int i1, int j0, int j1)
     {
-        int k = p.K;
-        if (k == 0)
+        if (p.K == 0)
         {
             for (int i = i0; i < i1; i++)
             {
@@ -224,6 +224,48 @@ internal static unsafe class GemmEngine
             return;
         }
 
+        if (!p.HasEpilogue || p.Alpha != 1 || (p.C != null && p.CColStride != 0))
+        {
+            Blocks<GemmRawStore>(p, i0, i1, j0, j1);
+            return;
+        }
+
+        // The epilogue leaves the registers with the sums when it is one of the common ones: a convolution's
+        // per-channel bias with a clamp-like activation, or with the residual of its block.
+        switch (p.Activation)
+        {
+            case Activation.None when p.Residual != null:
+                Blocks<GemmRowResidualStore>(p, i0, i1, j0, j1);
+                return;
+            case Activation.None:
+                Blocks<GemmRowStore<StoreEpilogue.NoActivation>>(p, i0, i1, j0, j1);
+                return;
+            case Activation.Relu when p.Residual == null:
+                Blocks<GemmRowStore<StoreEpilogue.ReluActivation>>(p, i0, i1, j0, j1);
+                return;
+            case Activation.HardSwish when p.Residual == null:
+                Blocks<GemmRowStore<StoreEpilogue.HardSwishActivation>>(p, i0, i1, j0, j1);
+                return;
+            case Activation.Clip when p.Residual == null:
+                Blocks<GemmRowStore<StoreEpilogue.ClipActivation>>(p, i0, i1, j0, j1);
+                return;
+            default:
+                Blocks<GemmRawStore>(p, i0, i1, j0, j1);
+                return;
+        }
+    }
+
+    /// <summary>
+    /// The blocked loop nest of <see cref="Compute"/> over a product of depth above 0. With a store other than
+    /// <see cref="GemmRawStore"/>, the micro-kernel applies the epilogue as it stores the last depth block;
+    /// otherwise (and for a padded tile it cannot finish) the epilogue is a second pass over the tile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Blocks<TE>(in GemmProblem p, int i0, int i1, int j0, int j1)
+        where TE : struct, IGemmStore<TE>
+    {
+        int k = p.K;
+        bool fusedStore = typeof(TE) != typeof(GemmRawStore);
         float* scratch = Scratch();
         float* aPack = scratch, bPack = scratch + MC * KC, tile = bPack + KC * NC;
 
@@ -324,18 +366,34 @@ internal static unsafe class GemmEngine
                                 PrefetchTile(y, p.Ldy, mr, nr);
                             }
 
+                            bool finished = false;
                             if (nr == w)
                             {
-                                GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, y, p.Ldy, accumulate);
+                                if (fusedStore && last)
+                                {
+                                    GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, y, p.Ldy, accumulate, TE.At(p, ir, jr));
+                                    finished = true;
+                                }
+                                else
+                                {
+                                    GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, y, p.Ldy, accumulate);
+                                }
+                            }
+                            else if (fusedStore && last && !accumulate && !TE.ReadsColumns)
+                            {
+                                // Padded columns must not be written: compute into a tile (finished, its store reads
+                                // nothing by column) and copy the real ones.
+                                GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, tile, w, false, TE.At(p, ir, jr));
+                                StoreRagged(p.Path, tile, w, y, p.Ldy, mr, nr, false);
+                                finished = true;
                             }
                             else
                             {
-                                // Padded columns must not be written: compute into a tile and copy the real ones.
                                 GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, tile, w, false);
                                 StoreRagged(p.Path, tile, w, y, p.Ldy, mr, nr, accumulate);
                             }
 
-                            if (last && epilogue)
+                            if (last && epilogue && !finished)
                             {
                                 EpilogueTile(p, ir, mr, jr, nr);
                             }

@@ -69,6 +69,7 @@ internal struct GemmRowsA : IGemmALayout
 /// accumulator sums its products in order of p with fused multiply-adds, whatever the vector width, so every
 /// path and every split of the work over threads gives bit-identical results.
 /// </remarks>
+[SkipLocalsInit]
 internal static unsafe class GemmMicroKernel
 {
     /// <summary>
@@ -77,21 +78,31 @@ internal static unsafe class GemmMicroKernel
     /// otherwise read in place: row r at <c>a + r · lda</c>, contiguous along the depth.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tile(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+    public static void Tile(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate) =>
+        Tile(path, mr, width, a, lda, b, ldb, kc, y, ldy, accumulate, default(GemmRawStore));
+
+    /// <summary>
+    /// <see cref="Tile(SimdWidth, int, int, float*, nint, float*, nint, int, float*, nint, bool)"/> with the sums passed
+    /// through <paramref name="store"/> (bias, residual, activation) on their way out of the registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Tile<TE>(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
+        where TE : struct, IGemmStore<TE>
     {
         if (lda == 0)
         {
-            Tile<GemmPackedA>(path, mr, width, a, 0, b, ldb, kc, y, ldy, accumulate);
+            Tile<GemmPackedA, TE>(path, mr, width, a, 0, b, ldb, kc, y, ldy, accumulate, store);
         }
         else
         {
-            Tile<GemmRowsA>(path, mr, width, a, lda, b, ldb, kc, y, ldy, accumulate);
+            Tile<GemmRowsA, TE>(path, mr, width, a, lda, b, ldb, kc, y, ldy, accumulate, store);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TA>(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+    private static void Tile<TA, TE>(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
         where TA : struct, IGemmALayout
+        where TE : struct, IGemmStore<TE>
     {
         switch (path)
         {
@@ -99,16 +110,16 @@ internal static unsafe class GemmMicroKernel
                 switch (width >> 4)
                 {
                     case 1:
-                        Rows<Simd512, Vector512<float>, GemmCount1, TA>(mr, a, lda, b, ldb, kc, y, ldy, accumulate);
+                        Rows<Simd512, Vector512<float>, GemmCount1, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
                         return;
                     case 2:
-                        Rows<Simd512, Vector512<float>, GemmCount2, TA>(mr, a, lda, b, ldb, kc, y, ldy, accumulate);
+                        Rows<Simd512, Vector512<float>, GemmCount2, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
                         return;
                     case 3:
-                        Rows<Simd512, Vector512<float>, GemmCount3, TA>(mr, a, lda, b, ldb, kc, y, ldy, accumulate);
+                        Rows<Simd512, Vector512<float>, GemmCount3, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
                         return;
                     case 4:
-                        Rows<Simd512, Vector512<float>, GemmCount4, TA>(mr, a, lda, b, ldb, kc, y, ldy, accumulate);
+                        Rows<Simd512, Vector512<float>, GemmCount4, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
                         return;
                     default:
                         throw new ArgumentOutOfRangeException(nameof(width));
@@ -118,14 +129,14 @@ internal static unsafe class GemmMicroKernel
                 // Two vectors per tile keep 12 accumulators within AVX2's 16 registers; the tile walks the panel in strips.
                 for (int s = 0; s < width; s += 16)
                 {
-                    Rows<Simd256, Vector256<float>, GemmCount2, TA>(mr, a, lda, b + s, ldb, kc, y + s, ldy, accumulate);
+                    Rows<Simd256, Vector256<float>, GemmCount2, TA, TE>(mr, a, lda, b + s, ldb, kc, y + s, ldy, accumulate, store.Columns(s));
                 }
 
                 return;
             default:
                 for (int s = 0; s < width; s += 8)
                 {
-                    Rows<Simd128, Vector128<float>, GemmCount2, TA>(mr, a, lda, b + s, ldb, kc, y + s, ldy, accumulate);
+                    Rows<Simd128, Vector128<float>, GemmCount2, TA, TE>(mr, a, lda, b + s, ldb, kc, y + s, ldy, accumulate, store.Columns(s));
                 }
 
                 return;
@@ -258,34 +269,35 @@ internal static unsafe class GemmMicroKernel
             if (TC.Value > 3) c3 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)(3 * w)), c3);
         }
 
-        StoreRow<TS, TV, TC>(y, TS.Add(c0, d0), TS.Add(c1, d1), TS.Add(c2, d2), TS.Add(c3, d3), false);
+        StoreRow<TS, TV, TC, GemmRawStore>(y, TS.Add(c0, d0), TS.Add(c1, d1), TS.Add(c2, d2), TS.Add(c3, d3), false, default, 0);
     }
 
-    private static void Rows<TS, TV, TC, TA>(int mr, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+    private static void Rows<TS, TV, TC, TA, TE>(int mr, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TC : struct, IGemmCount
         where TA : struct, IGemmALayout
+        where TE : struct, IGemmStore<TE>
     {
         switch (mr)
         {
             case 1:
-                Kernel<TS, TV, GemmCount1, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount1, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
                 return;
             case 2:
-                Kernel<TS, TV, GemmCount2, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount2, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
                 return;
             case 3:
-                Kernel<TS, TV, GemmCount3, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount3, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
                 return;
             case 4:
-                Kernel<TS, TV, GemmCount4, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount4, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
                 return;
             case 5:
-                Kernel<TS, TV, GemmCount5, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount5, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
                 return;
             case 6:
-                Kernel<TS, TV, GemmCount6, TC, TA>(a, lda, b, ldb, kc, y, ldy, accumulate);
+                Kernel<TS, TV, GemmCount6, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
                 return;
             default:
                 throw new ArgumentOutOfRangeException(nameof(mr));
@@ -294,12 +306,13 @@ internal static unsafe class GemmMicroKernel
 
     /// <summary>y[0..TR, 0..TC·width] (+)= a[0..TR, 0..kc] · b[0..kc, 0..TC·width].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TS, TV, TR, TC, TA>(float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+    private static void Kernel<TS, TV, TR, TC, TA, TE>(float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TR : struct, IGemmCount
         where TC : struct, IGemmCount
         where TA : struct, IGemmALayout
+        where TE : struct, IGemmStore<TE>
     {
         // The counts are constants of each instantiation: the JIT drops the branches and dead accumulators.
         // A row-major A is read in place through one pointer per row (no packing pass over A); the same
@@ -376,38 +389,42 @@ internal static unsafe class GemmMicroKernel
             b += ldb;
         }
 
-        StoreRow<TS, TV, TC>(y, c00, c01, c02, c03, accumulate);
+        // A copy the JIT keeps in registers: read through the reference, the store's fields were reloaded after
+        // every vector written to y (which might alias them).
+        TE finish = store;
+        StoreRow<TS, TV, TC, TE>(y, c00, c01, c02, c03, accumulate, finish, 0);
         if (TR.Value > 1)
         {
-            StoreRow<TS, TV, TC>(y + 1 * ldy, c10, c11, c12, c13, accumulate);
+            StoreRow<TS, TV, TC, TE>(y + 1 * ldy, c10, c11, c12, c13, accumulate, finish, 1);
         }
 
         if (TR.Value > 2)
         {
-            StoreRow<TS, TV, TC>(y + 2 * ldy, c20, c21, c22, c23, accumulate);
+            StoreRow<TS, TV, TC, TE>(y + 2 * ldy, c20, c21, c22, c23, accumulate, finish, 2);
         }
 
         if (TR.Value > 3)
         {
-            StoreRow<TS, TV, TC>(y + 3 * ldy, c30, c31, c32, c33, accumulate);
+            StoreRow<TS, TV, TC, TE>(y + 3 * ldy, c30, c31, c32, c33, accumulate, finish, 3);
         }
 
         if (TR.Value > 4)
         {
-            StoreRow<TS, TV, TC>(y + 4 * ldy, c40, c41, c42, c43, accumulate);
+            StoreRow<TS, TV, TC, TE>(y + 4 * ldy, c40, c41, c42, c43, accumulate, finish, 4);
         }
 
         if (TR.Value > 5)
         {
-            StoreRow<TS, TV, TC>(y + 5 * ldy, c50, c51, c52, c53, accumulate);
+            StoreRow<TS, TV, TC, TE>(y + 5 * ldy, c50, c51, c52, c53, accumulate, finish, 5);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TS, TV, TC>(float* y, TV c0, TV c1, TV c2, TV c3, bool accumulate)
+    private static void StoreRow<TS, TV, TC, TE>(float* y, TV c0, TV c1, TV c2, TV c3, bool accumulate, in TE store, int row)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TC : struct, IGemmCount
+        where TE : struct, IGemmStore<TE>
     {
         int w = TS.Count;
         if (accumulate)
@@ -418,20 +435,21 @@ internal static unsafe class GemmMicroKernel
             c3 = TC.Value > 3 ? TS.Add(TS.Load(ref *y, (nuint)(3 * w)), c3) : c3;
         }
 
-        TS.Store(c0, ref *y, 0);
+        TV rowTerm = store.Row<TV, TS>(row);
+        TS.Store(store.Finish<TV, TS>(c0, rowTerm, row, 0), ref *y, 0);
         if (TC.Value > 1)
         {
-            TS.Store(c1, ref *y, (nuint)(1 * w));
+            TS.Store(store.Finish<TV, TS>(c1, rowTerm, row, w), ref *y, (nuint)(1 * w));
         }
 
         if (TC.Value > 2)
         {
-            TS.Store(c2, ref *y, (nuint)(2 * w));
+            TS.Store(store.Finish<TV, TS>(c2, rowTerm, row, 2 * w), ref *y, (nuint)(2 * w));
         }
 
         if (TC.Value > 3)
         {
-            TS.Store(c3, ref *y, (nuint)(3 * w));
+            TS.Store(store.Finish<TV, TS>(c3, rowTerm, row, 3 * w), ref *y, (nuint)(3 * w));
         }
     }
 }

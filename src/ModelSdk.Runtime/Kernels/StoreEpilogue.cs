@@ -19,17 +19,19 @@ internal static class StoreEpilogue
         {
             case Activation.None:
                 return v;
+            // The clamps use the instruction's min/max (one vmaxps where the IEEE forms take three) with v, or
+            // what came from it, as the second operand: the instruction returns the second operand when one is
+            // NaN, so NaN still comes through, as ONNX Runtime's Relu lets it. (A -0 stays -0.)
             case Activation.Relu:
-                // Max keeps NaN, as ONNX Runtime's Relu does.
-                return TS.Max(v, TS.Zero);
+                return TS.MaxNative(TS.Zero, v);
             case Activation.LeakyRelu:
                 return TS.Select(TS.GreaterThanOrEqual(v, TS.Zero), v, TS.Multiply(v, TS.Create(alpha)));
             case Activation.Clip:
-                return TS.Min(TS.Max(v, TS.Create(alpha)), TS.Create(beta));
+                return TS.MinNative(TS.Create(beta), TS.MaxNative(TS.Create(alpha), v));
             case Activation.HardSigmoid:
-                return TS.Max(TS.Zero, TS.Min(TS.Create(1), TS.MultiplyAdd(v, TS.Create(alpha), TS.Create(beta))));
+                return TS.MaxNative(TS.Zero, TS.MinNative(TS.Create(1), TS.MultiplyAdd(v, TS.Create(alpha), TS.Create(beta))));
             case Activation.HardSwish:
-                TV gate = TS.Max(TS.Zero, TS.Min(TS.Create(1), TS.MultiplyAdd(v, TS.Create(1f / 6), TS.Create(0.5f))));
+                TV gate = TS.MaxNative(TS.Zero, TS.MinNative(TS.Create(1), TS.MultiplyAdd(v, TS.Create(1f / 6), TS.Create(0.5f))));
                 return TS.Multiply(v, gate);
             case Activation.Sigmoid:
                 return FastMath.Sigmoid<TV, TS>(v);
@@ -79,7 +81,7 @@ internal static class StoreEpilogue
         where TS : struct, ISimd<TV>
         where TV : struct
         where TRows : struct, IEpilogueRows<TV>
-        where TA : struct, IActivationFunction
+        where TA : struct, IActivationFunction<TA>
     {
         for (int r = 0; r < count; r++)
         {
@@ -118,36 +120,59 @@ internal static class StoreEpilogue
     }
 
     /// <summary>An activation known to the JIT, inlined into the loop that applies it.</summary>
-    private interface IActivationFunction
+    /// <typeparam name="TSelf">The implementing struct.</typeparam>
+    internal interface IActivationFunction<TSelf>
+        where TSelf : struct, IActivationFunction<TSelf>
     {
+        /// <summary>The function for <paramref name="activation"/> with its parameters.</summary>
+        static abstract TSelf Of(Activation activation, float alpha, float beta);
+
         TV Apply<TV, TS>(TV v)
             where TS : ISimd<TV>
             where TV : struct;
     }
 
-    private readonly struct NoActivation : IActivationFunction
+    internal readonly struct NoActivation : IActivationFunction<NoActivation>
     {
+        public static NoActivation Of(Activation activation, float alpha, float beta) => default;
+
         public TV Apply<TV, TS>(TV v)
             where TS : ISimd<TV>
             where TV : struct => v;
     }
 
-    private readonly struct ReluActivation : IActivationFunction
+    internal readonly struct ReluActivation : IActivationFunction<ReluActivation>
     {
+        public static ReluActivation Of(Activation activation, float alpha, float beta) => default;
+
         public TV Apply<TV, TS>(TV v)
             where TS : ISimd<TV>
             where TV : struct => Activate<TV, TS>(v, Activation.Relu, 0, 0);
     }
 
-    private readonly struct HardSwishActivation : IActivationFunction
+    internal readonly struct HardSwishActivation : IActivationFunction<HardSwishActivation>
     {
+        public static HardSwishActivation Of(Activation activation, float alpha, float beta) => default;
+
         public TV Apply<TV, TS>(TV v)
             where TS : ISimd<TV>
             where TV : struct => Activate<TV, TS>(v, Activation.HardSwish, 0, 0);
     }
 
-    private readonly struct AnyActivation(Activation activation, float alpha, float beta) : IActivationFunction
+    /// <summary>Clip (Relu6 among others) between its two parameters.</summary>
+    internal readonly struct ClipActivation(float minimum, float maximum) : IActivationFunction<ClipActivation>
     {
+        public static ClipActivation Of(Activation activation, float alpha, float beta) => new(alpha, beta);
+
+        public TV Apply<TV, TS>(TV v)
+            where TS : ISimd<TV>
+            where TV : struct => Activate<TV, TS>(v, Activation.Clip, minimum, maximum);
+    }
+
+    private readonly struct AnyActivation(Activation activation, float alpha, float beta) : IActivationFunction<AnyActivation>
+    {
+        public static AnyActivation Of(Activation activation, float alpha, float beta) => new(activation, alpha, beta);
+
         public TV Apply<TV, TS>(TV v)
             where TS : ISimd<TV>
             where TV : struct => Activate<TV, TS>(v, activation, alpha, beta);

@@ -60,17 +60,26 @@ public class GemmEngineTests
     [MemberData(nameof(Activations))]
     public void Every_activation_after_bias_and_residual_matches_the_reference(Activation activation, int bits)
     {
-        // A ragged row panel and a ragged column panel; one row takes the matrix-vector path.
+        // A ragged row panel and a ragged column panel; one row takes the matrix-vector path. Without a scale,
+        // the micro-kernel finishes a per-row bias with the common activations (or a residual) in registers,
+        // padded tiles included; with it, and for the other epilogues, a second pass over the tile does.
         foreach (int rows in new[] { 7, 1 })
         {
-            CheckEpilogue(activation, bits, rows, 83, 19);
+            foreach ((float scale, bool residual) in new[] { (0.5f, true), (1f, true), (1f, false) })
+            {
+                CheckEpilogue(activation, bits, rows, 83, 19, scale, residual);
+            }
         }
+
+        // Two depth blocks: the last one adds to the sums in y before the epilogue.
+        CheckEpilogue(activation, bits, 13, 83, 300, 1, residual: false);
+        CheckEpilogue(activation, bits, 13, 83, 300, 1, residual: true);
     }
 
-    private static void CheckEpilogue(Activation activation, int bits, int m, int n, int k)
+    private static void CheckEpilogue(Activation activation, int bits, int m, int n, int k, float scale, bool residual)
     {
         (float alpha, float beta) = Parameters(activation);
-        float[] a = Random(m * k, 3), b = Random(k * n, 4), residual = Random(m * n, 6);
+        float[] a = Random(m * k, 3), b = Random(k * n, 4), r = residual ? Random(m * n, 6) : [];
         foreach ((string name, float[] c, int rowStride, int colStride) in Biases(m, n))
         {
             double[] product = Reference(a, b, m, n, k);
@@ -79,7 +88,7 @@ public class GemmEngineTests
             {
                 for (int j = 0; j < n; j++)
                 {
-                    double v = 0.5 * product[i * n + j] + (c.Length == 0 ? 0 : 1.5 * c[i * rowStride + j * colStride]) + residual[i * n + j];
+                    double v = scale * product[i * n + j] + (c.Length == 0 ? 0 : 1.5 * c[i * rowStride + j * colStride]) + (residual ? r[i * n + j] : 0);
                     expected[i * n + j] = ActivationFunctions.Apply(activation, (float)v, alpha, beta);
                 }
             }
@@ -87,9 +96,9 @@ public class GemmEngineTests
             foreach (GemmOperand bLayout in new[] { GemmOperand.RowMajor, GemmOperand.Packed })
             {
                 var y = new float[m * n];
-                var epilogue = new GemmEpilogue(0.5f, c, rowStride, colStride, 1.5f, residual, activation, alpha, beta);
+                var epilogue = new GemmEpilogue(scale, c, rowStride, colStride, 1.5f, r, activation, alpha, beta);
                 Gemm.Multiply(a, GemmOperand.RowMajor, Stored(b, bLayout, k, n, packA: false), bLayout, y, m, n, k, epilogue, null, Width(bits));
-                AssertClose(expected, y, $"{activation}, m {m}, bias {name}, B {bLayout}");
+                AssertClose(expected, y, $"{activation}, m {m}, k {k}, alpha {scale}, residual {residual}, bias {name}, B {bLayout}");
             }
         }
     }
@@ -164,20 +173,25 @@ public class GemmEngineTests
     }
 
     [Theory]
-    [InlineData(150, 300, 200)] // split by columns
-    [InlineData(500, 70, 40)] // enough rows to split a pre-packed B's product by rows
-    public void Large_products_split_over_threads_give_the_single_thread_result(int m, int n, int k)
+    [InlineData(150, 300, 200, false)] // split by columns
+    [InlineData(500, 70, 40, false)] // enough rows to split a pre-packed B's product by rows
+    [InlineData(150, 300, 40, true)] // a 1×1 convolution's epilogue, finished in registers
+    [InlineData(500, 70, 300, true)]
+    public void Large_products_split_over_threads_give_the_single_thread_result(int m, int n, int k, bool perRowBias)
     {
-        float[] a = Random(m * k, 10), b = Random(k * n, 11), c = Random(n, 12);
+        float[] a = Random(m * k, 10), b = Random(k * n, 11), c = Random(perRowBias ? m : n, 12);
+        GemmEpilogue epilogue = perRowBias
+            ? new GemmEpilogue(1, c, 1, 0, 1, activation: Activation.HardSwish)
+            : new GemmEpilogue(1, c, 0, 1, 1, activation: Activation.Tanh);
         using var context = new KernelContext(2);
         foreach (GemmOperand bLayout in Enum.GetValues<GemmOperand>())
         {
             float[] stored = Stored(b, bLayout, k, n, packA: false);
             var single = new float[m * n];
             var parallel = new float[m * n];
-            Gemm.Multiply(a, GemmOperand.RowMajor, stored, bLayout, single, m, n, k, new GemmEpilogue(1, c, 0, 1, 1, activation: Activation.Tanh), null);
+            Gemm.Multiply(a, GemmOperand.RowMajor, stored, bLayout, single, m, n, k, epilogue, null);
             context.Workers.BeginRun();
-            Gemm.Multiply(a, GemmOperand.RowMajor, stored, bLayout, parallel, m, n, k, new GemmEpilogue(1, c, 0, 1, 1, activation: Activation.Tanh), context);
+            Gemm.Multiply(a, GemmOperand.RowMajor, stored, bLayout, parallel, m, n, k, epilogue, context);
             context.Workers.EndRun();
             Assert.Equal(single, parallel);
         }
