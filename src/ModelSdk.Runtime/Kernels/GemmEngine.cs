@@ -122,7 +122,7 @@ internal static unsafe class GemmEngine
         p.Path = Resolve(p.Path);
         long macs = (long)count * p.M * p.N * Math.Max(p.K, 1);
         WorkerPool? pool = context?.Workers;
-        if (pool is null || pool.ThreadCount == 1 || macs < ParallelMacs)
+        if (pool is null || pool.ThreadCount == 1 || macs < ParallelMacs || !WorkerPool.Splits(macs, count * ActivationElements(p)))
         {
             for (int t = 0; t < count; t++)
             {
@@ -148,6 +148,10 @@ internal static unsafe class GemmEngine
         };
         pool.For(count * mItems * nItems, &RunItem, &state);
     }
+
+    /// <summary>The elements of one product that are activations (operands computed at run time, and y), not pre-packed weights.</summary>
+    private static long ActivationElements(in GemmProblem p) =>
+        (p.ALayout == GemmOperand.Packed ? 0 : (long)p.M * p.K) + (p.BLayout == GemmOperand.Packed ? 0 : (long)p.K * p.N) + ((long)p.M * p.N);
 
     /// <summary>How to cut one product into <paramref name="items"/> rectangles of whole panels.</summary>
     private static (int MItems, int NItems) Split(in GemmProblem p, int rowPanels, int colPanels, int items)

@@ -174,8 +174,8 @@ public class GemmEngineTests
 
     [Theory]
     [InlineData(150, 300, 200, false)] // split by columns
-    [InlineData(500, 70, 40, false)] // enough rows to split a pre-packed B's product by rows
-    [InlineData(150, 300, 40, true)] // a 1×1 convolution's epilogue, finished in registers
+    [InlineData(500, 70, 100, false)] // enough rows to split a pre-packed B's product by rows
+    [InlineData(150, 300, 64, true)] // a 1×1 convolution's epilogue, finished in registers
     [InlineData(500, 70, 300, true)]
     public void Large_products_split_over_threads_give_the_single_thread_result(int m, int n, int k, bool perRowBias)
     {
