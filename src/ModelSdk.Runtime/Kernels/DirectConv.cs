@@ -677,6 +677,29 @@ internal static unsafe class DirectConv
         TS.Store(TS.Add(a0, a1), ref *sums, 0);
     }
 
+    /// <summary><c>y[r, c] = act(stage[r · length + c] + bias)</c> for a tile's rows; the ragged end of a row is one masked vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FinishRows<TV, TS, TA>(float* stage, int length, float* y, int ldy, int rows, int cols, TV bias, TA function)
+        where TS : ISimd<TV>
+        where TV : struct
+        where TA : struct, StoreEpilogue.IActivationFunction<TA>
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* s = stage + (r * length), yr = y + ((long)r * ldy);
+            int ox = 0;
+            for (; ox + TS.Count <= cols; ox += TS.Count)
+            {
+                TS.Store(function.Apply<TV, TS>(TS.Add(TS.Load(ref s[ox], 0), bias)), ref yr[ox], 0);
+            }
+
+            if (ox < cols)
+            {
+                TS.StorePartial(function.Apply<TV, TS>(TS.Add(TS.Load(ref s[ox], 0), bias)), yr + ox, cols - ox);
+            }
+        }
+    }
+
     /// <summary>
     /// Stores output channel <paramref name="oc"/>'s part of a tile from the staged flat sums (row <c>r</c> at
     /// <c>r · rowLength</c>), adding the earlier channel chunks and, after the last one, applying the epilogue.
@@ -696,16 +719,24 @@ internal static unsafe class DirectConv
         float alpha = job.Alpha, beta = job.Beta;
         if (firstChunk && lastChunk && residual == null)
         {
-            // The common case: the epilogue runs over whole staged vectors, then each row is a plain copy.
-            int flat = (rows - 1) * length + cols;
-            for (int i = 0; i < flat; i += v)
+            // The common case: each staged row goes to y through the bias and the activation in one pass.
+            switch (activation)
             {
-                TS.Store(StoreEpilogue.Activate<TV, TS>(TS.Add(TS.Load(ref stage[i], 0), bias), activation, alpha, beta), ref stage[i], 0);
-            }
-
-            for (int r = 0; r < rows; r++)
-            {
-                Copy(stage + r * length, y + (long)r * geo.OW, cols);
+                case Activation.None:
+                    FinishRows<TV, TS, StoreEpilogue.NoActivation>(stage, length, y, geo.OW, rows, cols, bias, default);
+                    break;
+                case Activation.Relu:
+                    FinishRows<TV, TS, StoreEpilogue.ReluActivation>(stage, length, y, geo.OW, rows, cols, bias, default);
+                    break;
+                case Activation.HardSwish:
+                    FinishRows<TV, TS, StoreEpilogue.HardSwishActivation>(stage, length, y, geo.OW, rows, cols, bias, default);
+                    break;
+                case Activation.Clip:
+                    FinishRows<TV, TS, StoreEpilogue.ClipActivation>(stage, length, y, geo.OW, rows, cols, bias, new(alpha, beta));
+                    break;
+                default:
+                    FinishRows<TV, TS, StoreEpilogue.AnyActivation>(stage, length, y, geo.OW, rows, cols, bias, new(activation, alpha, beta));
+                    break;
             }
 
             return;

@@ -169,7 +169,7 @@ internal static class StoreEpilogue
             where TV : struct => Activate<TV, TS>(v, Activation.Clip, minimum, maximum);
     }
 
-    private readonly struct AnyActivation(Activation activation, float alpha, float beta) : IActivationFunction<AnyActivation>
+    internal readonly struct AnyActivation(Activation activation, float alpha, float beta) : IActivationFunction<AnyActivation>
     {
         public static AnyActivation Of(Activation activation, float alpha, float beta) => new(activation, alpha, beta);
 
