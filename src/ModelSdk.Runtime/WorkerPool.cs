@@ -28,6 +28,9 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>Threads that run loops, the caller included.</summary>
     public int ThreadCount => _threads.ThreadCount;
 
+    /// <summary>Loops this pool has run over its threads (not those that ran on the caller alone): tests check that a kernel split.</summary>
+    internal long ParallelLoops => _threads.Loops;
+
     /// <summary>Keeps the workers spinning until <see cref="EndRun"/>, so loops of one model run start without a wake-up.</summary>
     public void BeginRun() => _threads.BeginRun();
 
@@ -51,14 +54,16 @@ public sealed unsafe class WorkerPool : IDisposable
     /// A split leaves each thread's share of the output in its own core's caches, and the next layer, run on
     /// one thread or split another way, reads the rest from the other core. Below about
     /// <see cref="MinSplitIntensity"/> multiply-adds per activation element, that costs more than the split
-    /// saves: on a 2-core Zen 5 virtual machine, MobileNetV3's shallow 1×1 convolutions, depthwise layers and
-    /// the squeeze-excite products after them all ran slower at 2 threads than at 1 (its 16→16 1×1 on 56×56,
-    /// 17.6 → 28.2 µs; a Mul reading a split depthwise output, 3 → 23 µs).
+    /// saves. Measured on a 2-core Zen 5 virtual machine with MobileNetV3-small: its shallow 1×1 convolutions
+    /// (13 to 41 multiply-adds per element) gained at most a few microseconds from a split, while the depthwise
+    /// layer after each then ran up to 26 µs slower (and a Mul after a split depthwise layer 3 → 23 µs); the
+    /// first convolution, the classifier and the 7×7 1×1 convolutions (82 per element) gain 10 to 65 µs each.
+    /// With this rule the model runs 14% faster at 2 threads than at 1; splitting everything, it ran slower.
     /// </remarks>
     public static bool Splits(long macs, long activations) => macs >= MinSplitIntensity * activations;
 
     /// <summary>The least multiply-adds per activation element at which <see cref="Splits"/> says yes.</summary>
-    public const int MinSplitIntensity = 32;
+    public const int MinSplitIntensity = 64;
 
     /// <summary>Stops the worker threads.</summary>
     public void Dispose()

@@ -57,6 +57,9 @@ internal sealed unsafe class WorkerThreads : IDisposable
     /// <summary>Threads that run loops, the caller included.</summary>
     public int ThreadCount { get; }
 
+    /// <summary>Loops run over the threads so far (for tests that must know a kernel split).</summary>
+    public long Loops { get; private set; }
+
     /// <summary>Keeps the workers spinning until <see cref="EndRun"/>: loops of one model run start without a wake-up.</summary>
     public void BeginRun()
     {
@@ -112,6 +115,7 @@ internal sealed unsafe class WorkerThreads : IDisposable
     private void RunLoop(int count, delegate*<void*, int, void> body, void* state)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        Loops++;
         int generation = _generation + 1;
 
         // Close the last loop's tickets before its parameters change: a worker still in that loop may already

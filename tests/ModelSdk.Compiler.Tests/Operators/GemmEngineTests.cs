@@ -174,9 +174,9 @@ public class GemmEngineTests
 
     [Theory]
     [InlineData(150, 300, 200, false)] // split by columns
-    [InlineData(500, 70, 100, false)] // enough rows to split a pre-packed B's product by rows
-    [InlineData(150, 300, 64, true)] // a 1×1 convolution's epilogue, finished in registers
-    [InlineData(500, 70, 300, true)]
+    [InlineData(500, 160, 300, false)] // enough rows to split a pre-packed B's product by rows
+    [InlineData(150, 300, 200, true)] // a convolution's epilogue, finished in registers
+    [InlineData(500, 160, 300, true)]
     public void Large_products_split_over_threads_give_the_single_thread_result(int m, int n, int k, bool perRowBias)
     {
         float[] a = Random(m * k, 10), b = Random(k * n, 11), c = Random(perRowBias ? m : n, 12);
@@ -190,9 +190,11 @@ public class GemmEngineTests
             var single = new float[m * n];
             var parallel = new float[m * n];
             Gemm.Multiply(a, GemmOperand.RowMajor, stored, bLayout, single, m, n, k, epilogue, null);
+            long loops = context.Workers.ParallelLoops;
             context.Workers.BeginRun();
             Gemm.Multiply(a, GemmOperand.RowMajor, stored, bLayout, parallel, m, n, k, epilogue, context);
             context.Workers.EndRun();
+            Assert.True(context.Workers.ParallelLoops > loops, $"{m}×{n}×{k}, B {bLayout}: the product did not split");
             Assert.Equal(single, parallel);
         }
     }
