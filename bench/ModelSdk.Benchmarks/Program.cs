@@ -27,6 +27,11 @@ if (args is ["--check"])
     return ok ? 0 : 1;
 }
 
+if (args is ["--paired", ..])
+{
+    return Paired.Run(args[1..]);
+}
+
 // BenchmarkDotNet ignores --job when the config brings its own default job, so it is read here.
 var rest = new List<string>();
 Job job = Job.Default;
