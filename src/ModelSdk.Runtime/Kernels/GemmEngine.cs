@@ -285,10 +285,12 @@ internal static unsafe class GemmEngine
         bool epilogue = p.HasEpilogue;
 
         // With a single row block (decided on the whole product, so every split over threads sums alike) no B
-        // panel of a pre-packed B is reused across row blocks, so its depth block need not stay in L2: the whole
-        // depth in one pass spares y its re-reads (a KC-deep panel streams from L2 anyway). A B packed at run
-        // time keeps its blocks: the scratch holds KC × NC.
-        if (p.BLayout == GemmOperand.Packed && p.M <= MC && k <= SingleRowBlockDepth)
+        // panel is reused across row blocks, so its depth block need not stay in L2: the whole depth in one pass
+        // spares y its re-reads and the epilogue its second pass (a KC-deep panel streams from L2 anyway). A B
+        // packed at run time must fit the scratch (KC × NC) over the whole depth: a few column panels, as in
+        // the 1×1 convolutions of 7×7 and 14×14 planes (576→96 on 7×7: 18% faster).
+        long packedColumns = Math.Min(NC, (p.N + NR - 1) / NR * NR);
+        if (p.M <= MC && k <= SingleRowBlockDepth && (p.BLayout == GemmOperand.Packed || (long)k * packedColumns <= (long)KC * NC))
         {
             depth = k;
         }

@@ -71,9 +71,14 @@ public class GemmEngineTests
             }
         }
 
-        // Two depth blocks: the last one adds to the sums in y before the epilogue.
-        CheckEpilogue(activation, bits, 13, 83, 300, 1, residual: false);
-        CheckEpilogue(activation, bits, 13, 83, 300, 1, residual: true);
+        // One depth pass (a single row block over a few column panels), and two depth blocks, where the last one
+        // adds to the sums in y before the epilogue (more rows than a row block; more columns than the scratch
+        // holds over the whole depth).
+        foreach ((int rows, int columns) in new[] { (13, 83), (130, 83), (13, 520) })
+        {
+            CheckEpilogue(activation, bits, rows, columns, 300, 1, residual: false);
+            CheckEpilogue(activation, bits, rows, columns, 300, 1, residual: true);
+        }
     }
 
     private static void CheckEpilogue(Activation activation, int bits, int m, int n, int k, float scale, bool residual)
