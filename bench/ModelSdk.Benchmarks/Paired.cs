@@ -65,16 +65,18 @@ internal static class Paired
                 var ratios = new double[rounds];
                 for (int r = 0; r < rounds; r++)
                 {
-                    // A pause before each block lets the other side's threads finish spinning and go to sleep.
+                    // A pause before each block lets the other side's threads finish spinning and go to sleep
+                    // (ModelSdk's workers spin for about 20 ms after a run, ONNX Runtime's for a while too).
+                    int pause = threads > 1 ? 60 : 5;
                     if (r % 2 == 0)
                     {
-                        ortTimes[r] = Block(ort, ortRuns);
-                        sdkTimes[r] = Block(sdk, sdkRuns);
+                        ortTimes[r] = Block(ort, ortRuns, pause);
+                        sdkTimes[r] = Block(sdk, sdkRuns, pause);
                     }
                     else
                     {
-                        sdkTimes[r] = Block(sdk, sdkRuns);
-                        ortTimes[r] = Block(ort, ortRuns);
+                        sdkTimes[r] = Block(sdk, sdkRuns, pause);
+                        ortTimes[r] = Block(ort, ortRuns, pause);
                     }
 
                     ratios[r] = sdkTimes[r] / ortTimes[r];
@@ -113,10 +115,10 @@ internal static class Paired
         return Math.Max(runs, 1);
     }
 
-    /// <summary>Seconds per run over <paramref name="runs"/> runs, after a 20 ms pause.</summary>
-    private static double Block(Action run, int runs)
+    /// <summary>Seconds per run over <paramref name="runs"/> runs, after a pause of <paramref name="pauseMs"/>.</summary>
+    private static double Block(Action run, int runs, int pauseMs)
     {
-        Thread.Sleep(20);
+        Thread.Sleep(pauseMs);
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < runs; i++)
         {
