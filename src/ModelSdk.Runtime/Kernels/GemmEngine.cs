@@ -59,8 +59,9 @@ internal unsafe struct GemmProblem
 /// Loop nest (after Goto/BLIS): column blocks of <see cref="NC"/> → depth blocks of <see cref="KC"/> (B's
 /// <c>KC × NC</c> block, packed or pre-packed, stays in L2) → row blocks of <see cref="MC"/> (A packed into
 /// <c>MC × KC</c> panels, in L2) → 64-column panels of B (one <c>KC × 64</c> micro-panel, in L1) → 6-row
-/// panels of A → micro-kernel. Sums are kept in y between depth blocks; after the last one the epilogue
-/// (scale, bias, residual, activation) runs over the tile while it is still in L1.
+/// panels of A → micro-kernel. Sums are kept in y between depth blocks. After the last one the epilogue
+/// (scale, bias, residual, activation) is applied by the micro-kernel to the sums in registers when it is a
+/// convolution's (see <see cref="IGemmStore{TSelf}"/>), otherwise by a pass over the tile while it is in L1.
 /// </remarks>
 [SkipLocalsInit]
 internal static unsafe class GemmEngine

@@ -94,17 +94,13 @@ internal readonly unsafe struct GemmRowStore<TAct> : IGemmStore<GemmRowStore<TAc
 /// </summary>
 internal readonly unsafe struct GemmRowResidualStore : IGemmStore<GemmRowResidualStore>
 {
-    private readonly float* _bias;
-    private readonly nint _stride;
-    private readonly float _beta;
+    private readonly GemmRowStore<StoreEpilogue.NoActivation> _bias;
     private readonly float* _residual;
     private readonly nint _ldy;
 
     private GemmRowResidualStore(in GemmProblem p, int i, int j)
     {
-        _bias = p.C == null ? null : p.C + (i * p.CRowStride);
-        _stride = p.CRowStride;
-        _beta = p.Beta;
+        _bias = GemmRowStore<StoreEpilogue.NoActivation>.At(p, i, j);
         _residual = p.Residual + (i * p.Ldy) + j;
         _ldy = p.Ldy;
     }
@@ -122,12 +118,12 @@ internal readonly unsafe struct GemmRowResidualStore : IGemmStore<GemmRowResidua
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Row<TV, TS>(int row)
         where TS : struct, ISimd<TV>
-        where TV : struct => _bias == null ? TS.Zero : TS.Create(_beta * _bias[row * _stride]);
+        where TV : struct => _bias.Row<TV, TS>(row);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Finish<TV, TS>(TV v, TV rowTerm, int row, int column)
         where TS : struct, ISimd<TV>
-        where TV : struct => TS.Add(TS.Add(v, rowTerm), TS.Load(ref _residual[(row * _ldy) + column], 0));
+        where TV : struct => TS.Add(_bias.Finish<TV, TS>(v, rowTerm, row, column), TS.Load(ref _residual[(row * _ldy) + column], 0));
 
     public GemmRowResidualStore Columns(int columns) => new(this, columns);
 }
