@@ -223,40 +223,81 @@ internal static unsafe class GemmEngine
             return;
         }
 
-        if (p.M == 1 && p.BLayout == GemmOperand.Packed)
+        if (!p.HasEpilogue || p.Alpha != 1)
         {
-            VectorTimesPanels(p, j0, j1);
-            return;
-        }
-
-        if (!p.HasEpilogue || p.Alpha != 1 || (p.C != null && p.CColStride != 0))
-        {
-            Blocks<GemmRawStore>(p, i0, i1, j0, j1);
+            Compute<GemmRawStore>(p, i0, i1, j0, j1);
             return;
         }
 
         // The epilogue leaves the registers with the sums when it is one of the common ones: a convolution's
-        // per-channel bias with a clamp-like activation, or with the residual of its block.
+        // per-channel bias (or a dense layer's per-feature bias) with no activation or a clamp-like one, or a
+        // convolution's bias with the residual of its block.
+        bool perRow = p.C == null || p.CColStride == 0;
+        if (p.Residual != null)
+        {
+            if (perRow && p.Activation == Activation.None)
+            {
+                Compute<GemmRowResidualStore>(p, i0, i1, j0, j1);
+            }
+            else
+            {
+                Compute<GemmRawStore>(p, i0, i1, j0, j1);
+            }
+
+            return;
+        }
+
+        if (!perRow && p.CColStride != 1)
+        {
+            Compute<GemmRawStore>(p, i0, i1, j0, j1); // a gathered bias
+            return;
+        }
+
         switch (p.Activation)
         {
-            case Activation.None when p.Residual != null:
-                Blocks<GemmRowResidualStore>(p, i0, i1, j0, j1);
-                return;
             case Activation.None:
-                Blocks<GemmRowStore<StoreEpilogue.NoActivation>>(p, i0, i1, j0, j1);
+                ComputeActivated<StoreEpilogue.NoActivation>(p, perRow, i0, i1, j0, j1);
                 return;
-            case Activation.Relu when p.Residual == null:
-                Blocks<GemmRowStore<StoreEpilogue.ReluActivation>>(p, i0, i1, j0, j1);
+            case Activation.Relu:
+                ComputeActivated<StoreEpilogue.ReluActivation>(p, perRow, i0, i1, j0, j1);
                 return;
-            case Activation.HardSwish when p.Residual == null:
-                Blocks<GemmRowStore<StoreEpilogue.HardSwishActivation>>(p, i0, i1, j0, j1);
+            case Activation.HardSwish:
+                ComputeActivated<StoreEpilogue.HardSwishActivation>(p, perRow, i0, i1, j0, j1);
                 return;
-            case Activation.Clip when p.Residual == null:
-                Blocks<GemmRowStore<StoreEpilogue.ClipActivation>>(p, i0, i1, j0, j1);
+            case Activation.Clip:
+                ComputeActivated<StoreEpilogue.ClipActivation>(p, perRow, i0, i1, j0, j1);
                 return;
             default:
-                Blocks<GemmRawStore>(p, i0, i1, j0, j1);
+                Compute<GemmRawStore>(p, i0, i1, j0, j1);
                 return;
+        }
+    }
+
+    /// <summary>The product with its bias (one per row, or one per column) and activation <typeparamref name="TAct"/> applied in registers.</summary>
+    private static void ComputeActivated<TAct>(in GemmProblem p, bool perRow, int i0, int i1, int j0, int j1)
+        where TAct : struct, StoreEpilogue.IActivationFunction<TAct>
+    {
+        if (perRow)
+        {
+            Compute<GemmRowStore<TAct>>(p, i0, i1, j0, j1);
+        }
+        else
+        {
+            Compute<GemmColumnStore<TAct>>(p, i0, i1, j0, j1);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Compute<TE>(in GemmProblem p, int i0, int i1, int j0, int j1)
+        where TE : struct, IGemmStore<TE>
+    {
+        if (p.M == 1 && p.BLayout == GemmOperand.Packed)
+        {
+            VectorTimesPanels<TE>(p, j0, j1);
+        }
+        else
+        {
+            Blocks<TE>(p, i0, i1, j0, j1);
         }
     }
 
@@ -413,19 +454,34 @@ internal static unsafe class GemmEngine
 
     /// <summary>
     /// Columns <c>[j0, j1)</c> of a one-row product over a pre-packed B: each panel streamed once, over the whole
-    /// depth (no depth blocks: the row of A and the panel's sums stay in registers), the epilogue on the panel's
-    /// results while they are in L1. A's single row is contiguous in every layout.
+    /// depth (no depth blocks: the row of A and the panel's sums stay in registers), the epilogue applied by the
+    /// store as the sums leave the registers, or else on the panel's results while they are in L1. A's single
+    /// row is contiguous in every layout.
     /// </summary>
-    private static void VectorTimesPanels(in GemmProblem p, int j0, int j1)
+    private static void VectorTimesPanels<TE>(in GemmProblem p, int j0, int j1)
+        where TE : struct, IGemmStore<TE>
     {
+        bool fusedStore = typeof(TE) != typeof(GemmRawStore);
         float* tile = stackalloc float[NR];
         for (int jr = j0; jr < j1; jr += NR)
         {
             int nr = Math.Min(NR, p.N - jr), w = GemmPacking.PanelWidth(nr);
             float* b = p.B + (nint)jr * p.K, y = p.Y + jr;
+            if (nr == w && fusedStore)
+            {
+                GemmMicroKernel.Vector(p.Path, w, p.A, b, w, p.K, y, TE.At(p, 0, jr));
+                continue;
+            }
+
             if (nr == w)
             {
                 GemmMicroKernel.Vector(p.Path, w, p.A, b, w, p.K, y);
+            }
+            else if (fusedStore && !TE.ReadsColumns)
+            {
+                GemmMicroKernel.Vector(p.Path, w, p.A, b, w, p.K, tile, TE.At(p, 0, jr));
+                StoreRagged(p.Path, tile, w, y, p.Ldy, 1, nr, false);
+                continue;
             }
             else
             {

@@ -160,7 +160,16 @@ internal static unsafe class GemmMicroKernel
     /// one row, whatever the width and the split over threads, so its results stay independent of both.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Vector(SimdWidth path, int width, float* a, float* b, nint ldb, int kc, float* y)
+    public static void Vector(SimdWidth path, int width, float* a, float* b, nint ldb, int kc, float* y) =>
+        Vector(path, width, a, b, ldb, kc, y, default(GemmRawStore));
+
+    /// <summary>
+    /// <see cref="Vector(SimdWidth, int, float*, float*, nint, int, float*)"/> with the sums passed through
+    /// <paramref name="store"/> on their way out of the registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Vector<TE>(SimdWidth path, int width, float* a, float* b, nint ldb, int kc, float* y, in TE store)
+        where TE : struct, IGemmStore<TE>
     {
         switch (path)
         {
@@ -168,16 +177,16 @@ internal static unsafe class GemmMicroKernel
                 switch (width >> 4)
                 {
                     case 1:
-                        VectorKernel<Simd512, Vector512<float>, GemmCount1>(a, b, ldb, kc, y);
+                        VectorKernel<Simd512, Vector512<float>, GemmCount1, TE>(a, b, ldb, kc, y, store);
                         return;
                     case 2:
-                        VectorKernel<Simd512, Vector512<float>, GemmCount2>(a, b, ldb, kc, y);
+                        VectorKernel<Simd512, Vector512<float>, GemmCount2, TE>(a, b, ldb, kc, y, store);
                         return;
                     case 3:
-                        VectorKernel<Simd512, Vector512<float>, GemmCount3>(a, b, ldb, kc, y);
+                        VectorKernel<Simd512, Vector512<float>, GemmCount3, TE>(a, b, ldb, kc, y, store);
                         return;
                     case 4:
-                        VectorKernel<Simd512, Vector512<float>, GemmCount4>(a, b, ldb, kc, y);
+                        VectorKernel<Simd512, Vector512<float>, GemmCount4, TE>(a, b, ldb, kc, y, store);
                         return;
                     default:
                         throw new ArgumentOutOfRangeException(nameof(width));
@@ -189,11 +198,11 @@ internal static unsafe class GemmMicroKernel
                 {
                     if (width - s >= 32)
                     {
-                        VectorKernel<Simd256, Vector256<float>, GemmCount4>(a, b + s, ldb, kc, y + s);
+                        VectorKernel<Simd256, Vector256<float>, GemmCount4, TE>(a, b + s, ldb, kc, y + s, store.Columns(s));
                     }
                     else
                     {
-                        VectorKernel<Simd256, Vector256<float>, GemmCount2>(a, b + s, ldb, kc, y + s);
+                        VectorKernel<Simd256, Vector256<float>, GemmCount2, TE>(a, b + s, ldb, kc, y + s, store.Columns(s));
                     }
                 }
 
@@ -201,7 +210,7 @@ internal static unsafe class GemmMicroKernel
             default:
                 for (int s = 0; s < width; s += 16)
                 {
-                    VectorKernel<Simd128, Vector128<float>, GemmCount4>(a, b + s, ldb, kc, y + s);
+                    VectorKernel<Simd128, Vector128<float>, GemmCount4, TE>(a, b + s, ldb, kc, y + s, store.Columns(s));
                 }
 
                 return;
@@ -210,10 +219,11 @@ internal static unsafe class GemmMicroKernel
 
     /// <summary>y[0..TC·width] = a[0..kc] · b[0..kc, 0..TC·width].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void VectorKernel<TS, TV, TC>(float* a, float* b, nint ldb, int kc, float* y)
+    private static void VectorKernel<TS, TV, TC, TE>(float* a, float* b, nint ldb, int kc, float* y, in TE store)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TC : struct, IGemmCount
+        where TE : struct, IGemmStore<TE>
     {
         int w = TS.Count, rowFloats = TC.Value * TS.Count;
         TV c0 = default; TV c1 = default; TV c2 = default; TV c3 = default;
@@ -269,7 +279,8 @@ internal static unsafe class GemmMicroKernel
             if (TC.Value > 3) c3 = TS.MultiplyAdd(x, TS.Load(ref *b, (nuint)(3 * w)), c3);
         }
 
-        StoreRow<TS, TV, TC, GemmRawStore>(y, TS.Add(c0, d0), TS.Add(c1, d1), TS.Add(c2, d2), TS.Add(c3, d3), false, default, 0);
+        TE finish = store;
+        StoreRow<TS, TV, TC, TE>(y, TS.Add(c0, d0), TS.Add(c1, d1), TS.Add(c2, d2), TS.Add(c3, d3), false, finish, 0);
     }
 
     private static void Rows<TS, TV, TC, TA, TE>(int mr, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)

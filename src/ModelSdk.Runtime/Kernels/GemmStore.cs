@@ -89,6 +89,50 @@ internal readonly unsafe struct GemmRowStore<TAct> : IGemmStore<GemmRowStore<TAc
 }
 
 /// <summary>
+/// <c>act(v + beta · c[row, column])</c>: a bias that varies along the columns (a Gemm's or a MatMul + Add's, one per
+/// output feature; or a whole C matrix), and an activation, inlined. It reads the bias by column, so it cannot
+/// finish a padded tile.
+/// </summary>
+/// <typeparam name="TAct">The activation.</typeparam>
+internal readonly unsafe struct GemmColumnStore<TAct> : IGemmStore<GemmColumnStore<TAct>>
+    where TAct : struct, StoreEpilogue.IActivationFunction<TAct>
+{
+    private readonly float* _c;
+    private readonly nint _rowStride;
+    private readonly float _beta;
+    private readonly TAct _activation;
+
+    private GemmColumnStore(in GemmProblem p, int i, int j)
+    {
+        _c = p.C + (i * p.CRowStride) + j;
+        _rowStride = p.CRowStride;
+        _beta = p.Beta;
+        _activation = TAct.Of(p.Activation, p.ActivationAlpha, p.ActivationBeta);
+    }
+
+    private GemmColumnStore(in GemmColumnStore<TAct> tile, int columns)
+    {
+        this = tile;
+        _c = tile._c + columns;
+    }
+
+    public static bool ReadsColumns => true;
+
+    public static GemmColumnStore<TAct> At(in GemmProblem p, int i, int j) => new(p, i, j);
+
+    public TV Row<TV, TS>(int row)
+        where TS : struct, ISimd<TV>
+        where TV : struct => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Finish<TV, TS>(TV v, TV rowTerm, int row, int column)
+        where TS : struct, ISimd<TV>
+        where TV : struct => _activation.Apply<TV, TS>(TS.Add(v, TS.Multiply(TS.Load(ref _c[(row * _rowStride) + column], 0), TS.Create(_beta))));
+
+    public GemmColumnStore<TAct> Columns(int columns) => new(this, columns);
+}
+
+/// <summary>
 /// <c>v + beta · c[row] + residual</c> with no activation: the projection of a residual block, whose Add the
 /// compiler folded into the convolution.
 /// </summary>
