@@ -303,8 +303,9 @@ internal static unsafe class GemmEngine
 
     /// <summary>
     /// The blocked loop nest of <see cref="Compute"/> over a product of depth above 0. With a store other than
-    /// <see cref="GemmRawStore"/>, the micro-kernel applies the epilogue as it stores the last depth block;
-    /// otherwise (and for a padded tile it cannot finish) the epilogue is a second pass over the tile.
+    /// <see cref="GemmRawStore"/>, the micro-kernel applies the epilogue to full tiles as it stores the last depth
+    /// block; otherwise (and for a shorter last row panel, or a padded tile the store cannot finish) the epilogue
+    /// is a second pass over the tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocks<TE>(in GemmProblem p, int i0, int i1, int j0, int j1)
@@ -415,11 +416,12 @@ internal static unsafe class GemmEngine
                             }
 
                             bool finished = false;
+                            bool fuse = fusedStore && last && mr == MR;
                             if (nr == w)
                             {
-                                if (fusedStore && last)
+                                if (fuse)
                                 {
-                                    GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, y, p.Ldy, accumulate, TE.At(p, ir, jr));
+                                    GemmMicroKernel.FullTile(p.Path, w, a, lda, b, ldb, kc, y, p.Ldy, accumulate, TE.At(p, ir, jr));
                                     finished = true;
                                 }
                                 else
@@ -427,11 +429,11 @@ internal static unsafe class GemmEngine
                                     GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, y, p.Ldy, accumulate);
                                 }
                             }
-                            else if (fusedStore && last && !accumulate && !TE.ReadsColumns)
+                            else if (fuse && !accumulate && !TE.ReadsColumns)
                             {
                                 // Padded columns must not be written: compute into a tile (finished, its store reads
                                 // nothing by column) and copy the real ones.
-                                GemmMicroKernel.Tile(p.Path, mr, w, a, lda, b, ldb, kc, tile, w, false, TE.At(p, ir, jr));
+                                GemmMicroKernel.FullTile(p.Path, w, a, lda, b, ldb, kc, tile, w, false, TE.At(p, ir, jr));
                                 StoreRagged(p.Path, tile, w, y, p.Ldy, mr, nr, false);
                                 finished = true;
                             }

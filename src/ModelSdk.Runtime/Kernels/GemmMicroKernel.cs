@@ -78,31 +78,43 @@ internal static unsafe class GemmMicroKernel
     /// otherwise read in place: row r at <c>a + r · lda</c>, contiguous along the depth.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tile(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate) =>
-        Tile(path, mr, width, a, lda, b, ldb, kc, y, ldy, accumulate, default(GemmRawStore));
+    public static void Tile(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate)
+    {
+        if (lda == 0)
+        {
+            Tile<GemmPackedA, GemmRawStore, GemmAnyRows>(path, mr, width, a, 0, b, ldb, kc, y, ldy, accumulate, default);
+        }
+        else
+        {
+            Tile<GemmRowsA, GemmRawStore, GemmAnyRows>(path, mr, width, a, lda, b, ldb, kc, y, ldy, accumulate, default);
+        }
+    }
 
     /// <summary>
-    /// <see cref="Tile(SimdWidth, int, int, float*, nint, float*, nint, int, float*, nint, bool)"/> with the sums passed
-    /// through <paramref name="store"/> (bias, residual, activation) on their way out of the registers.
+    /// A full tile (<see cref="GemmPacking.PanelRows"/> rows) as <see cref="Tile(SimdWidth, int, int, float*, nint, float*, nint, int, float*, nint, bool)"/>
+    /// computes it, with the sums passed through <paramref name="store"/> (bias, residual, activation) on their way
+    /// out of the registers. Full tiles only: one kernel per store and width instead of one per row count too
+    /// (the engine finishes a shorter last row panel in a second pass), which keeps a NativeAOT image small.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Tile<TE>(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
+    public static void FullTile<TE>(SimdWidth path, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
         where TE : struct, IGemmStore<TE>
     {
         if (lda == 0)
         {
-            Tile<GemmPackedA, TE>(path, mr, width, a, 0, b, ldb, kc, y, ldy, accumulate, store);
+            Tile<GemmPackedA, TE, GemmFullRows>(path, GemmPacking.PanelRows, width, a, 0, b, ldb, kc, y, ldy, accumulate, store);
         }
         else
         {
-            Tile<GemmRowsA, TE>(path, mr, width, a, lda, b, ldb, kc, y, ldy, accumulate, store);
+            Tile<GemmRowsA, TE, GemmFullRows>(path, GemmPacking.PanelRows, width, a, lda, b, ldb, kc, y, ldy, accumulate, store);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile<TA, TE>(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
+    private static void Tile<TA, TE, TRows>(SimdWidth path, int mr, int width, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
         where TA : struct, IGemmALayout
         where TE : struct, IGemmStore<TE>
+        where TRows : struct, IGemmRows
     {
         switch (path)
         {
@@ -110,16 +122,16 @@ internal static unsafe class GemmMicroKernel
                 switch (width >> 4)
                 {
                     case 1:
-                        Rows<Simd512, Vector512<float>, GemmCount1, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
+                        TRows.Run<Simd512, Vector512<float>, GemmCount1, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
                         return;
                     case 2:
-                        Rows<Simd512, Vector512<float>, GemmCount2, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
+                        TRows.Run<Simd512, Vector512<float>, GemmCount2, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
                         return;
                     case 3:
-                        Rows<Simd512, Vector512<float>, GemmCount3, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
+                        TRows.Run<Simd512, Vector512<float>, GemmCount3, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
                         return;
                     case 4:
-                        Rows<Simd512, Vector512<float>, GemmCount4, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
+                        TRows.Run<Simd512, Vector512<float>, GemmCount4, TA, TE>(mr, a, lda, b, ldb, kc, y, ldy, accumulate, store);
                         return;
                     default:
                         throw new ArgumentOutOfRangeException(nameof(width));
@@ -129,14 +141,14 @@ internal static unsafe class GemmMicroKernel
                 // Two vectors per tile keep 12 accumulators within AVX2's 16 registers; the tile walks the panel in strips.
                 for (int s = 0; s < width; s += 16)
                 {
-                    Rows<Simd256, Vector256<float>, GemmCount2, TA, TE>(mr, a, lda, b + s, ldb, kc, y + s, ldy, accumulate, store.Columns(s));
+                    TRows.Run<Simd256, Vector256<float>, GemmCount2, TA, TE>(mr, a, lda, b + s, ldb, kc, y + s, ldy, accumulate, store.Columns(s));
                 }
 
                 return;
             default:
                 for (int s = 0; s < width; s += 8)
                 {
-                    Rows<Simd128, Vector128<float>, GemmCount2, TA, TE>(mr, a, lda, b + s, ldb, kc, y + s, ldy, accumulate, store.Columns(s));
+                    TRows.Run<Simd128, Vector128<float>, GemmCount2, TA, TE>(mr, a, lda, b + s, ldb, kc, y + s, ldy, accumulate, store.Columns(s));
                 }
 
                 return;
@@ -283,41 +295,9 @@ internal static unsafe class GemmMicroKernel
         StoreRow<TS, TV, TC, TE>(y, TS.Add(c0, d0), TS.Add(c1, d1), TS.Add(c2, d2), TS.Add(c3, d3), false, finish, 0);
     }
 
-    private static void Rows<TS, TV, TC, TA, TE>(int mr, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
-        where TS : struct, ISimd<TV>
-        where TV : struct
-        where TC : struct, IGemmCount
-        where TA : struct, IGemmALayout
-        where TE : struct, IGemmStore<TE>
-    {
-        switch (mr)
-        {
-            case 1:
-                Kernel<TS, TV, GemmCount1, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
-                return;
-            case 2:
-                Kernel<TS, TV, GemmCount2, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
-                return;
-            case 3:
-                Kernel<TS, TV, GemmCount3, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
-                return;
-            case 4:
-                Kernel<TS, TV, GemmCount4, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
-                return;
-            case 5:
-                Kernel<TS, TV, GemmCount5, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
-                return;
-            case 6:
-                Kernel<TS, TV, GemmCount6, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
-                return;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(mr));
-        }
-    }
-
     /// <summary>y[0..TR, 0..TC·width] (+)= a[0..TR, 0..kc] · b[0..kc, 0..TC·width].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TS, TV, TR, TC, TA, TE>(float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
+    internal static void Kernel<TS, TV, TR, TC, TA, TE>(float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
         where TS : struct, ISimd<TV>
         where TV : struct
         where TR : struct, IGemmCount
@@ -463,4 +443,63 @@ internal static unsafe class GemmMicroKernel
             TS.Store(store.Finish<TV, TS>(c3, rowTerm, row, 3 * w), ref *y, (nuint)(3 * w));
         }
     }
+}
+
+/// <summary>Which row counts a tile entry point dispatches to (see <see cref="GemmMicroKernel.FullTile"/>).</summary>
+internal unsafe interface IGemmRows
+{
+    static abstract void Run<TS, TV, TC, TA, TE>(int mr, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TC : struct, IGemmCount
+        where TA : struct, IGemmALayout
+        where TE : struct, IGemmStore<TE>;
+}
+
+/// <summary>Any row count from 1 to 6, chosen at run time.</summary>
+internal unsafe struct GemmAnyRows : IGemmRows
+{
+    public static void Run<TS, TV, TC, TA, TE>(int mr, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TC : struct, IGemmCount
+        where TA : struct, IGemmALayout
+        where TE : struct, IGemmStore<TE>
+    {
+        switch (mr)
+        {
+            case 1:
+                GemmMicroKernel.Kernel<TS, TV, GemmCount1, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
+                return;
+            case 2:
+                GemmMicroKernel.Kernel<TS, TV, GemmCount2, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
+                return;
+            case 3:
+                GemmMicroKernel.Kernel<TS, TV, GemmCount3, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
+                return;
+            case 4:
+                GemmMicroKernel.Kernel<TS, TV, GemmCount4, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
+                return;
+            case 5:
+                GemmMicroKernel.Kernel<TS, TV, GemmCount5, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
+                return;
+            case 6:
+                GemmMicroKernel.Kernel<TS, TV, GemmCount6, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
+                return;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(mr));
+        }
+    }
+}
+
+/// <summary>Six rows, a full tile.</summary>
+internal unsafe struct GemmFullRows : IGemmRows
+{
+    public static void Run<TS, TV, TC, TA, TE>(int mr, float* a, nint lda, float* b, nint ldb, int kc, float* y, nint ldy, bool accumulate, in TE store)
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TC : struct, IGemmCount
+        where TA : struct, IGemmALayout
+        where TE : struct, IGemmStore<TE> =>
+        GemmMicroKernel.Kernel<TS, TV, GemmCount6, TC, TA, TE>(a, lda, b, ldb, kc, y, ldy, accumulate, store);
 }
