@@ -51,6 +51,7 @@ public class ConvKernelTests
         { "pointwise large (threads)", [1, 256, 14, 14], [256, 256, 1, 1], 1, [1, 1], [1, 1], [0, 0, 0, 0], ConvAlgorithm.Pointwise },
         { "im2col groups", [1, 16, 11, 10], [12, 8, 3, 3], 2, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Im2Col },
         { "im2col large (threads)", [1, 64, 12, 12], [256, 64, 3, 3], 1, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Im2Col },
+        { "im2col 3x3 over 64 channels (threads: 576 deep)", [1, 64, 16, 16], [64, 64, 3, 3], 1, [1, 1], [1, 1], [1, 1, 1, 1], ConvAlgorithm.Im2Col },
         { "im2col 3d", [1, 4, 5, 6, 7], [3, 4, 2, 3, 2], 1, [1, 2, 1], [1, 1, 2], [0, 1, 1, 1, 0, 0], ConvAlgorithm.Im2Col },
     };
 
