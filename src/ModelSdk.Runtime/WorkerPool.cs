@@ -60,10 +60,10 @@ public sealed unsafe class WorkerPool : IDisposable
     /// first convolution, the classifier and the 7×7 1×1 convolutions (82 per element) gain 10 to 65 µs each.
     /// With this rule the model runs 14% faster at 2 threads than at 1; splitting everything, it ran slower.
     /// </remarks>
-    public static bool Splits(long macs, long activations) => macs >= MinSplitIntensity * activations;
+    internal static bool Splits(long macs, long activations) => macs >= MinSplitIntensity * activations;
 
     /// <summary>The least multiply-adds per activation element at which <see cref="Splits"/> says yes.</summary>
-    public const int MinSplitIntensity = 64;
+    internal const int MinSplitIntensity = 64;
 
     /// <summary>Stops the worker threads.</summary>
     public void Dispose()

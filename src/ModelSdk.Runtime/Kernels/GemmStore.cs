@@ -11,7 +11,7 @@ namespace ModelSdk.Runtime.Kernels;
 internal unsafe interface IGemmStore<TSelf>
     where TSelf : struct, IGemmStore<TSelf>
 {
-    /// <summary>Whether <see cref="Finish"/> reads memory by column (a residual): such a store cannot finish a padded tile, whose extra columns lie past the operand.</summary>
+    /// <summary>Whether <see cref="Finish"/> reads memory by column (a residual, a per-column bias): such a store cannot finish a padded tile, whose extra columns lie past the operand.</summary>
     static abstract bool ReadsColumns { get; }
 
     /// <summary>The store for the tile of <paramref name="p"/> whose first element is (<paramref name="i"/>, <paramref name="j"/>).</summary>
