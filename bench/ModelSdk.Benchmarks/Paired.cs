@@ -42,7 +42,7 @@ internal static class Paired
             .Where(t => t.IsSubclassOf(typeof(ModelBenchmark)) && !t.IsAbstract && t.Name.Contains(filter, StringComparison.OrdinalIgnoreCase))
             .OrderBy(t => t.Name, StringComparer.Ordinal)
             .ToArray();
-        Console.WriteLine($"Paired runs: {rounds} rounds of {blockMs} ms blocks per side; load average before: {LoadAverage()}");
+        Console.WriteLine($"Paired runs: {rounds} rounds of {blockMs} ms blocks per side; load average before: {Format.LoadAverage()}");
         Console.WriteLine();
         Console.WriteLine("| Model | Threads | ONNX Runtime median | ModelSdk median | ModelSdk/ORT (median of rounds) | range over rounds |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|");
@@ -57,8 +57,8 @@ internal static class Paired
                 Action ort = benchmark.OnnxRuntime, sdk = benchmark.ModelSdk;
 
                 // Warm both (tiered compilation, caches), then size a block to about blockMs on each side.
-                Warm(ort, 300);
-                Warm(sdk, 300);
+                RunsFor(ort, 300);
+                RunsFor(sdk, 300);
                 int ortRuns = RunsFor(ort, blockMs), sdkRuns = RunsFor(sdk, blockMs);
                 var ortTimes = new double[rounds];
                 var sdkTimes = new double[rounds];
@@ -84,22 +84,13 @@ internal static class Paired
 
                 Array.Sort(ratios);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {type.Name.Replace("Benchmark", "", StringComparison.Ordinal)} | {threads} | {Time(Median(ortTimes))} | {Time(Median(sdkTimes))} | {Median(ratios):F2} | {ratios[0]:F2}–{ratios[^1]:F2} |"));
+                    $"| {type.Name.Replace("Benchmark", "", StringComparison.Ordinal)} | {threads} | {Format.Time(Median(ortTimes) * 1e9)} | {Format.Time(Median(sdkTimes) * 1e9)} | {Median(ratios):F2} | {ratios[0]:F2}–{ratios[^1]:F2} |"));
             }
         }
 
         Console.WriteLine();
-        Console.WriteLine($"Load average after: {LoadAverage()}");
+        Console.WriteLine($"Load average after: {Format.LoadAverage()}");
         return 0;
-    }
-
-    private static void Warm(Action run, int milliseconds)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < milliseconds)
-        {
-            run();
-        }
     }
 
     private static int RunsFor(Action run, double milliseconds)
@@ -134,13 +125,4 @@ internal static class Paired
         Array.Sort(sorted);
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
-
-    private static string Time(double seconds) => seconds switch
-    {
-        < 1e-3 => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} µs"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e3:F2} ms"),
-    };
-
-    private static string LoadAverage()
-        => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 }

@@ -60,9 +60,9 @@ IConfig config = DefaultConfig.Instance
     .AddColumn(StatisticColumn.Median, new GFlopsColumn())
     .WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared));
 
-Console.WriteLine($"Load average before: {LoadAverage()}");
+Console.WriteLine($"Load average before: {Format.LoadAverage()}");
 Summary[] summaries = BenchmarkSwitcher.FromAssembly(typeof(PeakFlops).Assembly).Run([.. rest], config).ToArray();
-Console.WriteLine($"Load average after: {LoadAverage()}");
+Console.WriteLine($"Load average after: {Format.LoadAverage()}");
 ReportTable(summaries);
 ReportEfficiency(summaries);
 ReportInt8(summaries);
@@ -104,9 +104,6 @@ static void ReportInt8(Summary[] summaries)
     }
 }
 
-static string LoadAverage()
-    => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
 // One Markdown table over every model (BenchmarkDotNet writes one per class): the medians of both sides,
 // their ratio, and the bytes each allocated per run. docs/benchmarks.md records it.
 static void ReportTable(Summary[] summaries)
@@ -129,18 +126,10 @@ static void ReportTable(Summary[] summaries)
         BenchmarkReport? sdk = row.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == nameof(ModelBenchmark.ModelSdk));
         double? ortMedian = ort?.ResultStatistics?.Median, sdkMedian = sdk?.ResultStatistics?.Median;
         string ratio = ortMedian is { } o && sdkMedian is { } m ? (m / o).ToString("F2", CultureInfo.InvariantCulture) : "-";
-        Console.WriteLine($"| {row.Key.Type.Name.Replace("Benchmark", "", StringComparison.Ordinal)} | {row.Key.Threads} | {Time(ortMedian)} | {Time(sdkMedian)} | {ratio} | {Bytes(ort)} | {Bytes(sdk)} |");
+        Console.WriteLine($"| {row.Key.Type.Name.Replace("Benchmark", "", StringComparison.Ordinal)} | {row.Key.Threads} | {Format.Time(ortMedian)} | {Format.Time(sdkMedian)} | {ratio} | {Bytes(ort)} | {Bytes(sdk)} |");
     }
 
     Console.WriteLine();
-
-    static string Time(double? nanoseconds) => nanoseconds switch
-    {
-        null => "-",
-        < 1e3 => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds:F0} ns"),
-        < 1e6 => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1e3:F1} µs"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{nanoseconds / 1e6:F2} ms"),
-    };
 
     static string Bytes(BenchmarkReport? report)
         => report?.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase) is { } bytes ? $"{bytes} B" : "-";
