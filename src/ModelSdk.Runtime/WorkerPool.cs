@@ -48,7 +48,8 @@ public sealed unsafe class WorkerPool : IDisposable
 
     /// <summary>
     /// Whether a kernel doing <paramref name="macs"/> multiply-adds over <paramref name="activations"/> elements
-    /// of activations (inputs and outputs that live in the arena, not weights) gains from being split.
+    /// of activations (inputs and outputs that live in the arena, not weights), <paramref name="depth"/> per output
+    /// element, gains from being split.
     /// </summary>
     /// <remarks>
     /// A split leaves each thread's share of the output in its own core's caches, and the next layer, run on
@@ -59,11 +60,18 @@ public sealed unsafe class WorkerPool : IDisposable
     /// layer after each then ran up to 26 µs slower (and a Mul after a split depthwise layer 3 → 23 µs); the
     /// first convolution, the classifier and the 7×7 1×1 convolutions (82 per element) gain 10 to 65 µs each.
     /// With this rule the model runs 14% faster at 2 threads than at 1; splitting everything, it ran slower.
+    /// From <see cref="MinSplitDepth"/> multiply-adds per output a kernel splits whatever the count per
+    /// activation element: each output then costs enough arithmetic to outweigh reading the other core's share,
+    /// and a convolution's im2col scratch, counted as activations, would otherwise keep a 3×3 convolution over
+    /// 64 channels (576 deep, 57 per element) on one thread.
     /// </remarks>
-    internal static bool Splits(long macs, long activations) => macs >= MinSplitIntensity * activations;
+    internal static bool Splits(long macs, long activations, int depth) => depth >= MinSplitDepth || macs >= MinSplitIntensity * activations;
 
     /// <summary>The least multiply-adds per activation element at which <see cref="Splits"/> says yes.</summary>
     internal const int MinSplitIntensity = 64;
+
+    /// <summary>The least multiply-adds per output element at which <see cref="Splits"/> says yes whatever the rest.</summary>
+    internal const int MinSplitDepth = 256;
 
     /// <summary>Stops the worker threads.</summary>
     public void Dispose()

@@ -90,14 +90,6 @@ internal static unsafe class GemmEngine
     /// <summary>Products below this many multiply-adds run on the calling thread: a parallel loop costs a few microseconds.</summary>
     public const long ParallelMacs = 1L << 16;
 
-    /// <summary>
-    /// The depth from which a product splits over the threads whatever its multiply-adds per activation element
-    /// (<see cref="WorkerPool.Splits"/>): each output then costs enough arithmetic to outweigh reading the other
-    /// core's share of the next layer's input. A 3×3 convolution over 64 channels (576 deep) counts its im2col
-    /// scratch as an activation and would not split otherwise.
-    /// </summary>
-    public const int SplitDepth = 256;
-
     /// <summary>The least work worth one parallel item.</summary>
     public const long ItemMacs = 1L << 15;
 
@@ -131,7 +123,7 @@ internal static unsafe class GemmEngine
         p.Path = Resolve(p.Path);
         long macs = (long)count * p.M * p.N * Math.Max(p.K, 1);
         WorkerPool? pool = context?.Workers;
-        if (pool is null || pool.ThreadCount == 1 || macs < ParallelMacs || !(p.K >= SplitDepth || WorkerPool.Splits(macs, count * ActivationElements(p))))
+        if (pool is null || pool.ThreadCount == 1 || macs < ParallelMacs || !WorkerPool.Splits(macs, count * ActivationElements(p), p.K))
         {
             for (int t = 0; t < count; t++)
             {
