@@ -677,6 +677,17 @@ internal static unsafe class DirectConv
         TS.Store(TS.Add(a0, a1), ref *sums, 0);
     }
 
+    /// <summary><see cref="FinishRows"/> with the activation <see cref="StoreEpilogue.Dispatch"/> chose.</summary>
+    private readonly struct FinishUser<TV, TS>(float* stage, int length, float* y, int ldy, int rows, int cols, TV bias) : StoreEpilogue.IActivationUser
+        where TS : ISimd<TV>
+        where TV : struct
+    {
+        public void Use<TA>(TA function)
+            where TA : struct, StoreEpilogue.IActivationFunction<TA> => FinishRows<TV, TS, TA>(stage, length, y, ldy, rows, cols, bias, function);
+
+        public void UseAny(StoreEpilogue.AnyActivation function) => Use(function);
+    }
+
     /// <summary><c>y[r, c] = act(stage[r · length + c] + bias)</c> for a tile's rows; the ragged end of a row is one masked vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FinishRows<TV, TS, TA>(float* stage, int length, float* y, int ldy, int rows, int cols, TV bias, TA function)
@@ -720,25 +731,8 @@ internal static unsafe class DirectConv
         if (firstChunk && lastChunk && residual == null)
         {
             // The common case: each staged row goes to y through the bias and the activation in one pass.
-            switch (activation)
-            {
-                case Activation.None:
-                    FinishRows<TV, TS, StoreEpilogue.NoActivation>(stage, length, y, geo.OW, rows, cols, bias, default);
-                    break;
-                case Activation.Relu:
-                    FinishRows<TV, TS, StoreEpilogue.ReluActivation>(stage, length, y, geo.OW, rows, cols, bias, default);
-                    break;
-                case Activation.HardSwish:
-                    FinishRows<TV, TS, StoreEpilogue.HardSwishActivation>(stage, length, y, geo.OW, rows, cols, bias, default);
-                    break;
-                case Activation.Clip:
-                    FinishRows<TV, TS, StoreEpilogue.ClipActivation>(stage, length, y, geo.OW, rows, cols, bias, new(alpha, beta));
-                    break;
-                default:
-                    FinishRows<TV, TS, StoreEpilogue.AnyActivation>(stage, length, y, geo.OW, rows, cols, bias, new(activation, alpha, beta));
-                    break;
-            }
-
+            var finish = new FinishUser<TV, TS>(stage, length, y, geo.OW, rows, cols, bias);
+            StoreEpilogue.Dispatch(ref finish, activation, alpha, beta);
             return;
         }
 

@@ -253,38 +253,32 @@ internal static unsafe class GemmEngine
             return;
         }
 
-        switch (p.Activation)
-        {
-            case Activation.None:
-                ComputeActivated<StoreEpilogue.NoActivation>(p, perRow, i0, i1, j0, j1);
-                return;
-            case Activation.Relu:
-                ComputeActivated<StoreEpilogue.ReluActivation>(p, perRow, i0, i1, j0, j1);
-                return;
-            case Activation.HardSwish:
-                ComputeActivated<StoreEpilogue.HardSwishActivation>(p, perRow, i0, i1, j0, j1);
-                return;
-            case Activation.Clip:
-                ComputeActivated<StoreEpilogue.ClipActivation>(p, perRow, i0, i1, j0, j1);
-                return;
-            default:
-                Compute<GemmRawStore>(p, i0, i1, j0, j1);
-                return;
-        }
+        var user = new ActivatedProduct(p, perRow, i0, i1, j0, j1);
+        StoreEpilogue.Dispatch(ref user, p.Activation, p.ActivationAlpha, p.ActivationBeta);
     }
 
-    /// <summary>The product with its bias (one per row, or one per column) and activation <typeparamref name="TAct"/> applied in registers.</summary>
-    private static void ComputeActivated<TAct>(in GemmProblem p, bool perRow, int i0, int i1, int j0, int j1)
-        where TAct : struct, StoreEpilogue.IActivationFunction<TAct>
+    /// <summary>
+    /// The product with its bias (one per row, or one per column) and an activation of its own struct applied in
+    /// registers; any other activation (its switch per vector would cost more in every store) in a second pass.
+    /// </summary>
+    private readonly struct ActivatedProduct(in GemmProblem p, bool perRow, int i0, int i1, int j0, int j1) : StoreEpilogue.IActivationUser
     {
-        if (perRow)
+        private readonly GemmProblem _p = p;
+
+        public void Use<TAct>(TAct function)
+            where TAct : struct, StoreEpilogue.IActivationFunction<TAct>
         {
-            Compute<GemmRowStore<TAct>>(p, i0, i1, j0, j1);
+            if (perRow)
+            {
+                Compute<GemmRowStore<TAct>>(_p, i0, i1, j0, j1);
+            }
+            else
+            {
+                Compute<GemmColumnStore<TAct>>(_p, i0, i1, j0, j1);
+            }
         }
-        else
-        {
-            Compute<GemmColumnStore<TAct>>(p, i0, i1, j0, j1);
-        }
+
+        public void UseAny(StoreEpilogue.AnyActivation function) => Compute<GemmRawStore>(_p, i0, i1, j0, j1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -59,21 +59,63 @@ internal static class StoreEpilogue
         where TV : struct
         where TRows : struct, IEpilogueRows<TV>
     {
+        var user = new RowsUser<TV, TS, TRows>(rows, y, ldy, count, width);
+        Dispatch(ref user, activation, alpha, beta);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="user"/> with <paramref name="activation"/> as a function the JIT inlines: a struct of
+    /// its own for None, Relu, HardSwish and Clip (the activations of the layers whose stores are hot), the
+    /// switch of <see cref="AnyActivation"/> for the others. The one place that decides which activations get
+    /// code of their own in the kernels that store through one.
+    /// </summary>
+    public static void Dispatch<TUser>(ref TUser user, Activation activation, float alpha, float beta)
+        where TUser : struct, IActivationUser
+    {
         switch (activation)
         {
             case Activation.None:
-                ActivateRows<TV, TS, TRows, NoActivation>(ref rows, y, ldy, count, width, default);
+                user.Use(default(NoActivation));
                 return;
             case Activation.Relu:
-                ActivateRows<TV, TS, TRows, ReluActivation>(ref rows, y, ldy, count, width, default);
+                user.Use(default(ReluActivation));
                 return;
             case Activation.HardSwish:
-                ActivateRows<TV, TS, TRows, HardSwishActivation>(ref rows, y, ldy, count, width, default);
+                user.Use(default(HardSwishActivation));
+                return;
+            case Activation.Clip:
+                user.Use(new ClipActivation(alpha, beta));
                 return;
             default:
-                ActivateRows<TV, TS, TRows, AnyActivation>(ref rows, y, ldy, count, width, new AnyActivation(activation, alpha, beta));
+                user.UseAny(new AnyActivation(activation, alpha, beta));
                 return;
         }
+    }
+
+    /// <summary>What a kernel does with the activation <see cref="Dispatch"/> chose.</summary>
+    internal interface IActivationUser
+    {
+        /// <summary>With an activation of its own struct.</summary>
+        void Use<TA>(TA function)
+            where TA : struct, IActivationFunction<TA>;
+
+        /// <summary>With any other activation (a switch per vector).</summary>
+        void UseAny(AnyActivation function);
+    }
+
+    private readonly unsafe struct RowsUser<TV, TS, TRows>(TRows rows, float* y, nint ldy, int count, int width) : IActivationUser
+        where TS : struct, ISimd<TV>
+        where TV : struct
+        where TRows : struct, IEpilogueRows<TV>
+    {
+        public void Use<TA>(TA function)
+            where TA : struct, IActivationFunction<TA>
+        {
+            TRows copy = rows;
+            ActivateRows<TV, TS, TRows, TA>(ref copy, y, ldy, count, width, function);
+        }
+
+        public void UseAny(AnyActivation function) => Use(function);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
