@@ -45,6 +45,9 @@ internal sealed class FusedGeluOperator : IOperator
 /// <c>[…, Sq, D]</c>, K as <c>[…, Sk, D]</c> (attribute <c>key_transposed</c> = 0) or <c>[…, D, Sk]</c>
 /// (1), V <c>[…, Sk, Dv]</c>, and an optional additive mask broadcast to <c>[…, Sq, Sk]</c>; batch
 /// dimensions broadcast like MatMul's. Attribute <c>scale</c> multiplies the dot products.
+/// Attributes <c>q_perm</c>, <c>k_perm</c>, <c>v_perm</c> (each absent for the identity) say that the
+/// operand is a Transpose of that input with this permutation, read in place; <c>y_perm</c> that the output
+/// is the result transposed by it, written in place. None of them moves the last axis.
 /// Lowered onto <see cref="Attention"/> with a scratch of a block of query rows' scores.
 /// </summary>
 [OnnxOperator("Attention", Domain = FusedDomain.Name)]
@@ -58,11 +61,15 @@ internal sealed class FusedAttentionOperator : IOperator
         bool keyTransposed = attributes.Int("key_transposed", 0) != 0;
         Value q = ctx.Input(0), k = ctx.Input(1), v = ctx.Input(2), y = ctx.Output(0);
         Value? mask = ctx.OptionalInput(3);
-        int[] qs = q.KnownShape, ks = k.KnownShape, vs = v.KnownShape, ys = y.KnownShape;
-        int queries = qs[^2], depth = qs[^1], keys = keyTransposed ? ks[^1] : ks[^2], valueDepth = vs[^1];
-        int[] batch = ys[..^2];
+        var (qv, kv, vv) = (View.Read(q, attributes.Ints("q_perm")), View.Read(k, attributes.Ints("k_perm")), View.Read(v, attributes.Ints("v_perm")));
+        View yv = View.Written(y, attributes.Ints("y_perm"));
+        int queries = qv.Shape[^2], depth = qv.Shape[^1], keys = keyTransposed ? kv.Shape[^1] : kv.Shape[^2], valueDepth = vv.Shape[^1];
+        int[] batch = yv.Shape[..^2];
         int[] maskShape = mask is null ? [1, 1] : [.. Enumerable.Repeat(1, Math.Max(0, 2 - mask.KnownShape.Length)), .. mask.KnownShape];
-        BroadcastLayout layout = BroadcastLayout.Create(batch, qs[..^2], ks[..^2], vs[..^2], maskShape[..^2]);
+        int[] maskStrides = Shapes.Strides(maskShape);
+        BroadcastLayout layout = BroadcastLayout.Create(batch,
+            [qv.Shape[..^2], kv.Shape[..^2], vv.Shape[..^2], maskShape[..^2], batch],
+            [qv.Strides[..^2], kv.Strides[..^2], vv.Strides[..^2], maskStrides[..^2], yv.Strides[..^2]]);
         int maskRows = maskShape[^2], maskCols = maskShape[^1];
         ctx.Emit(nameof(Attention), [],
             ctx.In("q", q),
@@ -70,7 +77,7 @@ internal sealed class FusedAttentionOperator : IOperator
             ctx.In("v", v),
             ctx.InOrNone("mask", mask),
             ctx.Out("y", y),
-            ctx.Out("scores", ctx.Temporary(ElementType.Float32, [Scratch(y.ElementCount / Math.Max(1, queries * valueDepth), queries), Attention.BlockRows * keys + (keyTransposed ? 0 : depth * keys)], "scores")),
+            ctx.Out("scores", ctx.Temporary(ElementType.Float32, [Scratch(y.ElementCount / Math.Max(1, queries * valueDepth), queries), (int)Attention.SliceLength(keys, depth, valueDepth, keyTransposed, kv.Strides[^2], vv.Strides[^2])], "scores")),
             PlanArg.Int("queries", queries),
             PlanArg.Int("keys", keys),
             PlanArg.Int("depth", depth),
@@ -78,12 +85,17 @@ internal sealed class FusedAttentionOperator : IOperator
             PlanArg.Bool("keyTransposed", keyTransposed),
             PlanArg.Float("scale", attributes.Float("scale", 1)),
             PlanArg.IntList("batchShape", layout.Shape),
-            PlanArg.IntList("qBatchStrides", Scaled(layout.Strides[0], queries * depth)),
-            PlanArg.IntList("kBatchStrides", Scaled(layout.Strides[1], keys * depth)),
-            PlanArg.IntList("vBatchStrides", Scaled(layout.Strides[2], keys * valueDepth)),
-            PlanArg.IntList("maskBatchStrides", Scaled(layout.Strides[3], maskRows * maskCols)),
+            PlanArg.IntList("qBatchStrides", layout.Strides[0]),
+            PlanArg.IntList("kBatchStrides", layout.Strides[1]),
+            PlanArg.IntList("vBatchStrides", layout.Strides[2]),
+            PlanArg.IntList("maskBatchStrides", layout.Strides[3]),
             PlanArg.Int("maskRowStride", maskRows == 1 ? 0 : maskCols),
             PlanArg.Int("maskColStride", maskCols == 1 ? 0 : 1),
+            PlanArg.IntList("yBatchStrides", layout.Strides[4]),
+            PlanArg.Int("qRowStride", qv.Strides[^2]),
+            PlanArg.Int("kRowStride", kv.Strides[^2]),
+            PlanArg.Int("vRowStride", vv.Strides[^2]),
+            PlanArg.Int("yRowStride", yv.Strides[^2]),
             ctx.Context());
     }
 
@@ -95,11 +107,44 @@ internal sealed class FusedAttentionOperator : IOperator
     {
         Value y = node.Outputs[0];
         int depth = node.Inputs[0]!.KnownShape[^1];
-        int keys = node.Inputs[2]!.KnownShape[^2];
+        int keys = View.Read(node.Inputs[2]!, node.Attributes.TryGetValue("v_perm", out Ir.Attribute? p) ? p.Ints : null).Shape[^2];
         return (long)y.ElementCount / Math.Max(1, y.KnownShape[^1]) * keys * (depth + y.KnownShape[^1]);
     }
 
-    private static int[] Scaled(int[] strides, int factor) => strides.Select(s => s * factor).ToArray();
+    /// <summary>
+    /// An operand as the kernel sees it: the shape and the element strides of a tensor's axes in the order of a
+    /// permutation (for an input, the Transpose the fusion absorbed; for the output, the inverse of the one it
+    /// wrote through). The last axis is never moved: rows are contiguous.
+    /// </summary>
+    private readonly record struct View(int[] Shape, int[] Strides)
+    {
+        public static View Read(Value value, long[]? perm)
+        {
+            int[] shape = value.KnownShape, dense = Shapes.Strides(shape);
+            return perm is null ? new View(shape, dense) : Checked(new View([.. perm.Select(a => shape[a])], [.. perm.Select(a => dense[a])]));
+        }
+
+        public static View Written(Value value, long[]? perm)
+        {
+            int[] shape = value.KnownShape, dense = Shapes.Strides(shape);
+            if (perm is null)
+            {
+                return new View(shape, dense);
+            }
+
+            // The output is the result transposed by perm: axis perm[i] of the result is axis i of the output.
+            var (resultShape, resultStrides) = (new int[shape.Length], new int[shape.Length]);
+            for (int i = 0; i < perm.Length; i++)
+            {
+                (resultShape[perm[i]], resultStrides[perm[i]]) = (shape[i], dense[i]);
+            }
+
+            return Checked(new View(resultShape, resultStrides));
+        }
+
+        private static View Checked(View view) => view.Strides[^1] == 1 ? view
+            : throw new InvalidOperationException("A fused attention operand's permutation moves its last axis.");
+    }
 }
 
 /// <summary>

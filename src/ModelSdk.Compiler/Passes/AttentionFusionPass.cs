@@ -8,8 +8,14 @@ namespace ModelSdk.Compiler.Passes;
 /// (kernel <see cref="Runtime.Kernels.Attention"/>, one pass per block of query rows with a scratch
 /// of their scores instead of the <c>[Sq, Sk]</c> matrices of the decomposition). The scale is a constant
 /// divisor or factor (or absent), the mask an optional additive float32 term that must not widen the
-/// scores; when Kᵀ is a Transpose of the last two axes used only here, the Transpose is fused too and
-/// the kernel reads K row by row. No intermediate may be used outside the pattern.
+/// scores. No intermediate may be used outside the pattern.
+/// <para>
+/// Transposes around the pattern that keep each row in one piece are absorbed too, the kernel reading and
+/// writing those tensors in place through strides: Kᵀ as a Transpose of K's last two axes (K read row by row),
+/// and exporters' split of heads, <c>Transpose(Reshape(x, [b, s, heads, d]), [0, 2, 1, 3])</c> for Q and V,
+/// <c>[0, 2, 3, 1]</c> for Kᵀ, and the merge of heads after the product, <c>Transpose(y, [0, 2, 1, 3])</c>
+/// (attributes <c>q_perm</c>, <c>k_perm</c>, <c>v_perm</c>, <c>y_perm</c>). Each must be read only by the pattern.
+/// </para>
 /// </summary>
 public sealed class AttentionFusionPass : IGraphPass
 {
@@ -75,19 +81,77 @@ public sealed class AttentionFusionPass : IGraphPass
             group.Add(scaling);
         }
 
+        var attributes = new List<Ir.Attribute> { Fusion.Float("scale", scale) };
+        q = Absorbed(fusion, q, product, "q_perm", group, attributes);
+        v = Absorbed(fusion, v, output, "v_perm", group, attributes);
+
+        // Kᵀ = Transpose(x, perm): K is x with the last two entries of perm swapped. Read as K (rows of depth)
+        // when that keeps x's last axis last, else as Kᵀ when perm does.
         Value key = keyTransposed;
         bool transposed = true;
         if (Fusion.Producer(keyTransposed, "Transpose") is { } transpose && fusion.SoleReader(keyTransposed) == product
-            && SwapsLastTwo(transpose, keyTransposed.KnownShape.Length))
+            && Permutation(transpose, keyTransposed.KnownShape.Length) is { } perm)
         {
-            (key, transposed) = (transpose.Inputs[0]!, false);
-            group.Add(transpose);
+            long[] swapped = [.. perm[..^2], perm[^1], perm[^2]];
+            long last = perm.Length - 1;
+            if (swapped[^1] == last || perm[^1] == last)
+            {
+                (key, transposed) = (transpose.Inputs[0]!, swapped[^1] != last);
+                group.Add(transpose);
+                if (transposed ? !IsIdentity(perm) : !IsIdentity(swapped))
+                {
+                    attributes.Add(Fusion.Ints("k_perm", transposed ? perm : swapped));
+                }
+            }
         }
 
-        Node fused = Fusion.Create("Attention", output, [q, key, v, mask], output.Outputs[0],
-            Fusion.Float("scale", scale), Fusion.Int("key_transposed", transposed ? 1 : 0));
+        attributes.Add(Fusion.Int("key_transposed", transposed ? 1 : 0));
+        Value y = output.Outputs[0];
+        if (fusion.SoleReader(y) is { } merge && Fusion.Is(merge, "Transpose") && KeepsRows(merge, y.KnownShape.Length) is { } yPerm)
+        {
+            group.Add(merge);
+            attributes.Add(Fusion.Ints("y_perm", yPerm));
+            y = merge.Outputs[0];
+        }
+
+        Node fused = Fusion.Create("Attention", output, [q, key, v, mask], y, [.. attributes]);
         return (group, fused);
     }
+
+    /// <summary>
+    /// <paramref name="operand"/>, or the input of the Transpose that computes it when only
+    /// <paramref name="reader"/> reads it and the Transpose keeps the last axis last (its permutation then
+    /// recorded as <paramref name="name"/>).
+    /// </summary>
+    private static Value Absorbed(Fusion fusion, Value operand, Node reader, string name, List<Node> group, List<Ir.Attribute> attributes)
+    {
+        if (Fusion.Producer(operand, "Transpose") is not { } transpose || fusion.SoleReader(operand) != reader
+            || KeepsRows(transpose, operand.KnownShape.Length) is not { } perm)
+        {
+            return operand;
+        }
+
+        group.Add(transpose);
+        if (!IsIdentity(perm))
+        {
+            attributes.Add(Fusion.Ints(name, perm));
+        }
+
+        return transpose.Inputs[0]!;
+    }
+
+    /// <summary>The permutation of <paramref name="transpose"/> when it leaves the last axis in place.</summary>
+    private static long[]? KeepsRows(Node transpose, int rank)
+        => Permutation(transpose, rank) is { } perm && perm[^1] == rank - 1 ? perm : null;
+
+    /// <summary>The permutation of <paramref name="transpose"/> (ONNX's default: the axes reversed), when it is one of <paramref name="rank"/> ≥ 2 axes.</summary>
+    private static long[]? Permutation(Node transpose, int rank)
+    {
+        long[] perm = transpose.Attributes.TryGetValue("perm", out Ir.Attribute? p) ? p.Ints : Enumerable.Range(0, rank).Reverse().Select(i => (long)i).ToArray();
+        return rank >= 2 && perm.Length == rank && perm.Order().SequenceEqual(Enumerable.Range(0, rank).Select(i => (long)i)) ? perm : null;
+    }
+
+    private static bool IsIdentity(long[] perm) => perm.Select((axis, i) => axis == i).All(same => same);
 
     /// <summary>
     /// For <c>MatMul(Q, Kᵀ)</c>, optionally divided by or multiplied with a constant, read only by the
@@ -110,11 +174,5 @@ public sealed class AttentionFusionPass : IGraphPass
         }
 
         return null;
-    }
-
-    private static bool SwapsLastTwo(Node transpose, int rank)
-    {
-        long[] perm = transpose.Attributes.TryGetValue("perm", out Ir.Attribute? p) ? p.Ints : Enumerable.Range(0, rank).Reverse().Select(i => (long)i).ToArray();
-        return rank >= 2 && perm.Length == rank && perm.Select((axis, i) => axis == (i < rank - 2 ? i : 2 * rank - 3 - i)).All(ok => ok);
     }
 }

@@ -163,6 +163,9 @@ internal sealed class Fusion
     /// <summary>An integer attribute.</summary>
     public static Attribute Int(string name, long value) => new(name, AttributeKind.Int) { Int = value };
 
+    /// <summary>An attribute of integers.</summary>
+    public static Attribute Ints(string name, long[] values) => new(name, AttributeKind.Ints) { Ints = values };
+
     /// <summary>A float attribute.</summary>
     public static Attribute Float(string name, float value) => new(name, AttributeKind.Float) { Float = value };
 }

@@ -316,53 +316,64 @@ public sealed class VectorWidthTests(ITestOutputHelper output) : IDisposable
         using var context = new KernelContext(threads);
         var random = new Random(9);
 
-        // (heads, queries, keys, depth, valueDepth): ragged blocks and columns, and a BERT-sized head set that splits.
-        foreach ((int heads, int queries, int keys, int depth, int valueDepth) in new[] { (2, 7, 13, 5, 9), (4, 128, 128, 64, 64), (1, 1, 1, 1, 1) })
+        // (heads, queries, keys, depth, valueDepth): ragged blocks and columns, a BERT-sized head set that splits, and
+        // keys and depth past whole 8×8 blocks (the transposed keys' edges).
+        // Heads stored one after the other ([heads, rows, width]), or interleaved row by row ([rows, heads, width]:
+        // a head read and written in place through row strides, as in a [batch, sequence, heads, depth] tensor).
+        foreach ((int heads, int queries, int keys, int depth, int valueDepth) in new[] { (2, 7, 13, 5, 9), (4, 128, 128, 64, 64), (3, 9, 21, 19, 10), (1, 1, 1, 1, 1) })
         {
             foreach (bool keyTransposed in new[] { false, true })
             {
-                float[] q = Random(random, heads * queries * depth), k = Random(random, heads * keys * depth), v = Random(random, heads * keys * valueDepth);
-                float[] mask = Random(random, keys);
-                float[] y = new float[heads * queries * valueDepth];
-                int slices = Math.Min(Attention.Slices, heads * ((queries + Attention.BlockRows - 1) / Attention.BlockRows));
-                float[] scores = new float[slices * (Attention.BlockRows * keys + (keyTransposed ? 0 : depth * keys))];
-                float scale = 1 / MathF.Sqrt(depth);
-                Attention.Run(q, k, v, mask, y, scores, queries, keys, depth, valueDepth, keyTransposed, scale,
-                    [heads], [queries * depth], [keys * depth], [keys * valueDepth], [0], 0, 1, context);
-
-                double[] expected = new double[y.Length];
-                double[] s = new double[keys];
-                for (int h = 0; h < heads; h++)
+                foreach (bool interleaved in new[] { false, true })
                 {
-                    for (int i = 0; i < queries; i++)
+                    // Element (h, row, col) of a [heads, rows, width] operand, in either layout.
+                    int At(int h, int row, int col, int rows, int width) => interleaved ? (row * heads + h) * width + col : (h * rows + row) * width + col;
+                    (int Batch, int Row) Strides(int rows, int width) => interleaved ? (width, heads * width) : (rows * width, width);
+
+                    float[] q = Random(random, heads * queries * depth), k = Random(random, heads * keys * depth), v = Random(random, heads * keys * valueDepth);
+                    float[] mask = Random(random, keys);
+                    float[] y = new float[heads * queries * valueDepth];
+                    int slices = Math.Min(Attention.Slices, heads * ((queries + Attention.BlockRows - 1) / Attention.BlockRows));
+                    float scale = 1 / MathF.Sqrt(depth);
+                    var (qs, ks, vs, ys) = (Strides(queries, depth), keyTransposed ? Strides(depth, keys) : Strides(keys, depth), Strides(keys, valueDepth), Strides(queries, valueDepth));
+                    float[] scores = new float[slices * Attention.SliceLength(keys, depth, valueDepth, keyTransposed, ks.Row, vs.Row)];
+                    Attention.Run(q, k, v, mask, y, scores, queries, keys, depth, valueDepth, keyTransposed, scale,
+                        [heads], [qs.Batch], [ks.Batch], [vs.Batch], [0], 0, 1, [ys.Batch], qs.Row, ks.Row, vs.Row, ys.Row, context);
+
+                    double[] expected = new double[y.Length];
+                    double[] s = new double[keys];
+                    for (int h = 0; h < heads; h++)
                     {
-                        for (int j = 0; j < keys; j++)
+                        for (int i = 0; i < queries; i++)
                         {
-                            double dot = 0;
-                            for (int d = 0; d < depth; d++)
-                            {
-                                float kv = keyTransposed ? k[h * keys * depth + d * keys + j] : k[(h * keys + j) * depth + d];
-                                dot += q[(h * queries + i) * depth + d] * (double)kv;
-                            }
-
-                            s[j] = dot * scale + mask[j];
-                        }
-
-                        double max = s.Max(), sum = s.Sum(e => Math.Exp(e - max));
-                        for (int c = 0; c < valueDepth; c++)
-                        {
-                            double acc = 0;
                             for (int j = 0; j < keys; j++)
                             {
-                                acc += Math.Exp(s[j] - max) / sum * v[(h * keys + j) * valueDepth + c];
+                                double dot = 0;
+                                for (int d = 0; d < depth; d++)
+                                {
+                                    float kv = keyTransposed ? k[At(h, d, j, depth, keys)] : k[At(h, j, d, keys, depth)];
+                                    dot += q[At(h, i, d, queries, depth)] * (double)kv;
+                                }
+
+                                s[j] = dot * scale + mask[j];
                             }
 
-                            expected[(h * queries + i) * valueDepth + c] = acc;
+                            double max = s.Max(), sum = s.Sum(e => Math.Exp(e - max));
+                            for (int c = 0; c < valueDepth; c++)
+                            {
+                                double acc = 0;
+                                for (int j = 0; j < keys; j++)
+                                {
+                                    acc += Math.Exp(s[j] - max) / sum * v[At(h, j, c, keys, valueDepth)];
+                                }
+
+                                expected[At(h, i, c, queries, valueDepth)] = acc;
+                            }
                         }
                     }
-                }
 
-                Assert.True(RelativeL2(y, expected) < 1e-6, $"{heads}×{queries}×{keys}×{depth} transposed={keyTransposed}: {RelativeL2(y, expected)}");
+                    Assert.True(RelativeL2(y, expected) < 1e-6, $"{heads}×{queries}×{keys}×{depth} transposed={keyTransposed} interleaved={interleaved}: {RelativeL2(y, expected)}");
+                }
             }
         }
     }

@@ -90,6 +90,45 @@ public class AttentionFusionTests
         OrtAgreement.AssertMatches(model, Inputs(qShape, keyShape, vShape, maskShape));
     }
 
+    /// <summary>
+    /// Exporters' multi-head layout: heads split from <c>[batch, sequence, heads, depth]</c> by Transposes
+    /// (Kᵀ by perm 0,2,3,1) and merged back after the product. Every Transpose is read in place by the kernel;
+    /// a second reader of one keeps that Transpose (and only it) in the graph.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Head_split_and_merge_transposes_are_read_in_place(bool valueTransposeShared)
+    {
+        var b = new OnnxModelBuilder(13);
+        string q = b.Input("q", ElementType.Float32, 2, 5, 3, 8);
+        string k = b.Input("k", ElementType.Float32, 2, 7, 3, 8);
+        string v = b.Input("v", ElementType.Float32, 2, 7, 3, 6);
+        string mask = b.Input("mask", ElementType.Float32, 2, 1, 1, 7);
+        int[] heads = [0, 2, 1, 3];
+        string qh = b.Node("Transpose", [q], ("perm", heads));
+        string kt = b.Node("Transpose", [k], ("perm", new[] { 0, 2, 3, 1 }));
+        string vh = b.Node("Transpose", [v], ("perm", heads));
+        string scaled = b.Node("Mul", [b.Node("MatMul", [qh, kt]), b.Initializer("factor", Tensor.FromFloats([], 0.35f))]);
+        string probabilities = b.Node("Softmax", [b.Node("Add", [scaled, mask])], ("axis", -1));
+        string merged = b.Node("Transpose", [b.Node("MatMul", [probabilities, vh])], ("perm", heads));
+        b.Output(b.Node("Reshape", [merged, b.Initializer("shape", Tensor.FromInt64s([3], [2, 5, 18]))]));
+        if (valueTransposeShared)
+        {
+            b.Output(vh);
+        }
+
+        byte[] model = b.Build();
+
+        (_, string after) = PassHarness.Run(model, new AttentionFusionPass());
+
+        string vOperand = valueTransposeShared ? "transpose_2_0" : "v";
+        string vPerm = valueTransposeShared ? "" : " v_perm=[0,2,1,3]";
+        Assert.Contains($"transpose_8_0: float32[2,5,3,6] = modelsdk.fused.Attention(q, k, {vOperand}, mask) k_perm=[0,2,1,3] key_transposed=0 q_perm=[0,2,1,3] scale=0.35{vPerm} y_perm=[0,2,1,3]", after);
+        Assert.Equal(valueTransposeShared ? 1 : 0, after.Split('\n').Count(line => line.Contains("= Transpose(")));
+        OrtAgreement.AssertMatches(model, Inputs([2, 5, 3, 8], [2, 7, 3, 8], [2, 7, 3, 6], [2, 1, 1, 7]));
+    }
+
     [Fact]
     public void Probabilities_used_elsewhere_prevent_the_fusion()
     {

@@ -39,6 +39,7 @@ public class TransformerBlockTests
         OrtAgreement.AssertMatches(model, [("input_ids", ids), ("attention_mask", mask)]);
 
         Assert.Equal(2, kernels.Count(k => k == "Attention"));
+        Assert.DoesNotContain("Transpose", kernels); // heads split and merged in place by the attention kernel
         Assert.Equal(2, kernels.Count(k => k == "Gemm+Gelu"));
         Assert.Equal(5, kernels.Count(k => k == "Normalization"));
         Assert.DoesNotContain("Softmax", kernels);

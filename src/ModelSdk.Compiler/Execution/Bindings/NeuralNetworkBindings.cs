@@ -31,5 +31,6 @@ internal static class NeuralNetworkBindings
             s.In<float>("q"), s.In<float>("k"), s.In<float>("v"), s.In<float>("mask"), s.Out<float>("y"), s.Out<float>("scores"),
             s.Int("queries"), s.Int("keys"), s.Int("depth"), s.Int("valueDepth"), s.Bool("keyTransposed"), s.Float("scale"),
             s.Ints("batchShape"), s.Ints("qBatchStrides"), s.Ints("kBatchStrides"), s.Ints("vBatchStrides"),
-            s.Ints("maskBatchStrides"), s.Int("maskRowStride"), s.Int("maskColStride"), s.KernelContext);
+            s.Ints("maskBatchStrides"), s.Int("maskRowStride"), s.Int("maskColStride"),
+            s.Ints("yBatchStrides"), s.Int("qRowStride"), s.Int("kRowStride"), s.Int("vRowStride"), s.Int("yRowStride"), s.KernelContext);
 }

@@ -9,12 +9,18 @@ namespace ModelSdk.Compiler.Operators.Common;
 public sealed record BroadcastLayout(int[] Shape, int[][] Strides)
 {
     /// <summary>Computes the layout of operands <paramref name="inputs"/> broadcast to <paramref name="output"/>.</summary>
-    public static BroadcastLayout Create(int[] output, params int[][] inputs)
+    public static BroadcastLayout Create(int[] output, params int[][] inputs) => Create(output, inputs, inputs.Select(i => Shapes.Strides(i)).ToArray());
+
+    /// <summary>
+    /// Computes the layout of operands <paramref name="inputs"/> broadcast to <paramref name="output"/> whose
+    /// elements lie at <paramref name="elementStrides"/> (one per dimension of each operand: a transposed view,
+    /// or a prefix of a larger tensor's strides) instead of densely.
+    /// </summary>
+    public static BroadcastLayout Create(int[] output, int[][] inputs, int[][] elementStrides)
     {
         int rank = output.Length;
         var dims = new List<int>();
         var strides = inputs.Select(_ => new List<int>()).ToArray();
-        var dense = inputs.Select(i => Shapes.Strides(i)).ToArray();
         for (int d = 0; d < rank; d++)
         {
             if (output[d] == 1)
@@ -28,7 +34,7 @@ public sealed record BroadcastLayout(int[] Shape, int[][] Strides)
                 int offset = rank - inputs[k].Length;
                 int id = d - offset;
                 bool present = id >= 0 && inputs[k][id] != 1;
-                strides[k].Add(present ? dense[k][id] : 0);
+                strides[k].Add(present ? elementStrides[k][id] : 0);
             }
         }
 
