@@ -130,6 +130,25 @@ public class AttentionFusionTests
     }
 
     [Fact]
+    public void A_transposed_key_view_whose_rows_stay_whole_is_read_in_place()
+    {
+        // Kᵀ = Transpose(x [depth, batch, keys], perm 1,0,2): rows of Kᵀ are whole rows of x, 14 apart.
+        var b = new OnnxModelBuilder(13);
+        string q = b.Input("q", ElementType.Float32, 2, 5, 8);
+        string k = b.Input("k", ElementType.Float32, 8, 2, 7);
+        string v = b.Input("v", ElementType.Float32, 2, 7, 6);
+        string kt = b.Node("Transpose", [k], ("perm", new[] { 1, 0, 2 }));
+        b.Output(b.Node("MatMul", [b.Node("Softmax", [b.Node("MatMul", [q, kt])], ("axis", -1)), v]));
+        byte[] model = b.Build();
+
+        (_, string after) = PassHarness.Run(model, new AttentionFusionPass());
+
+        Assert.Contains("= modelsdk.fused.Attention(q, k, v, -) k_perm=[1,0,2] key_transposed=1 scale=1", after);
+        Assert.DoesNotContain("Transpose(", after);
+        OrtAgreement.AssertMatches(model, Inputs([2, 5, 8], [8, 2, 7], [2, 7, 6], null));
+    }
+
+    [Fact]
     public void Probabilities_used_elsewhere_prevent_the_fusion()
     {
         var b = new OnnxModelBuilder(13);
