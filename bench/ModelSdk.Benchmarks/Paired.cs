@@ -7,9 +7,9 @@ namespace ModelSdk.Benchmarks;
 /// <c>--paired</c>: both sides of each model timed in alternating blocks in one process, so that a change in
 /// the machine's speed while the program runs (a shared virtual machine's other tenants) reaches both sides alike.
 /// BenchmarkDotNet measures one case after the other; on a machine whose speed drifts by 10–40% within minutes,
-/// a ratio of two such medians moves with the drift. Here each round times a block of ONNX Runtime runs and a
-/// block of ModelSdk runs back to back (the order alternating between rounds), and the report gives the median
-/// of the per-round ratios beside the medians of each side.
+/// a ratio of two such medians moves with the drift. Here each round times, for every model and thread count in
+/// turn, a block of ONNX Runtime runs and a block of ModelSdk runs back to back (the order alternating between
+/// rounds), and the report gives the median of the per-round ratios beside the medians of each side.
 /// </summary>
 internal static class Paired
 {
@@ -44,53 +44,99 @@ internal static class Paired
             .ToArray();
         Console.WriteLine($"Paired runs: {rounds} rounds of {blockMs} ms blocks per side; load average before: {Format.LoadAverage()}");
         Console.WriteLine();
-        Console.WriteLine("| Model | Threads | ONNX Runtime median | ModelSdk median | ModelSdk/ORT (median of rounds) | range over rounds |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
-        foreach (Type type in types)
+
+        // Every case is set up, warmed and sized first; then each round visits every case once, one-thread cases
+        // first. A case's rounds are thus spread over the whole run, and a slow spell of the machine (a virtual CPU
+        // that runs at half speed for a minute) touches a few rounds of every case instead of all rounds of one.
+        var cases = new List<Case>();
+        try
         {
             foreach (int threads in new[] { 1, 2 })
             {
-                using var benchmark = (ModelBenchmark)Activator.CreateInstance(type)!;
-                benchmark.Threads = threads;
-                benchmark.SetupOnnxRuntime();
-                benchmark.SetupModelSdk();
-                Action ort = benchmark.OnnxRuntime, sdk = benchmark.ModelSdk;
-
-                // Warm both (tiered compilation, caches), then size a block to about blockMs on each side.
-                RunsFor(ort, 300);
-                RunsFor(sdk, 300);
-                int ortRuns = RunsFor(ort, blockMs), sdkRuns = RunsFor(sdk, blockMs);
-                var ortTimes = new double[rounds];
-                var sdkTimes = new double[rounds];
-                var ratios = new double[rounds];
-                for (int r = 0; r < rounds; r++)
+                foreach (Type type in types)
                 {
-                    // A pause before each block lets the other side's threads finish spinning and go to sleep
+                    var benchmark = (ModelBenchmark)Activator.CreateInstance(type)!;
+                    cases.Add(new Case(type, threads, benchmark, rounds));
+                    benchmark.Threads = threads;
+                    benchmark.SetupOnnxRuntime();
+                    benchmark.SetupModelSdk();
+                }
+            }
+
+            foreach (Case c in cases)
+            {
+                // Warm both (tiered compilation, caches), then size a block to about blockMs on each side.
+                RunsFor(c.Benchmark.OnnxRuntime, 300);
+                RunsFor(c.Benchmark.ModelSdk, 300);
+                c.OrtRuns = RunsFor(c.Benchmark.OnnxRuntime, blockMs);
+                c.SdkRuns = RunsFor(c.Benchmark.ModelSdk, blockMs);
+            }
+
+            bool threadsWereBusy = false;
+            for (int r = 0; r < rounds; r++)
+            {
+                foreach (Case c in cases)
+                {
+                    // A pause before each block lets threads of the block before finish spinning and go to sleep
                     // (ModelSdk's workers spin for about 20 ms after a run, ONNX Runtime's for a while too).
-                    int pause = threads > 1 ? 60 : 5;
+                    int pause = c.Threads > 1 || threadsWereBusy ? 60 : 5;
                     if (r % 2 == 0)
                     {
-                        ortTimes[r] = Block(ort, ortRuns, pause);
-                        sdkTimes[r] = Block(sdk, sdkRuns, pause);
+                        c.OrtTimes[r] = Block(c.Benchmark.OnnxRuntime, c.OrtRuns, pause);
+                        c.SdkTimes[r] = Block(c.Benchmark.ModelSdk, c.SdkRuns, pause);
                     }
                     else
                     {
-                        sdkTimes[r] = Block(sdk, sdkRuns, pause);
-                        ortTimes[r] = Block(ort, ortRuns, pause);
+                        c.SdkTimes[r] = Block(c.Benchmark.ModelSdk, c.SdkRuns, pause);
+                        c.OrtTimes[r] = Block(c.Benchmark.OnnxRuntime, c.OrtRuns, pause);
                     }
 
-                    ratios[r] = sdkTimes[r] / ortTimes[r];
+                    c.Ratios[r] = c.SdkTimes[r] / c.OrtTimes[r];
+                    threadsWereBusy = c.Threads > 1;
                 }
+            }
 
+            Console.WriteLine("| Model | Threads | ONNX Runtime median | ModelSdk median | ModelSdk/ORT (median of rounds) | range over rounds |");
+            Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+            foreach (Case c in cases.OrderBy(c => c.Type.Name, StringComparer.Ordinal).ThenBy(c => c.Threads))
+            {
+                double[] ratios = [.. c.Ratios];
                 Array.Sort(ratios);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {type.Name.Replace("Benchmark", "", StringComparison.Ordinal)} | {threads} | {Format.Time(Median(ortTimes) * 1e9)} | {Format.Time(Median(sdkTimes) * 1e9)} | {Median(ratios):F2} | {ratios[0]:F2}–{ratios[^1]:F2} |"));
+                    $"| {c.Type.Name.Replace("Benchmark", "", StringComparison.Ordinal)} | {c.Threads} | {Format.Time(Median(c.OrtTimes) * 1e9)} | {Format.Time(Median(c.SdkTimes) * 1e9)} | {Median(ratios):F2} | {ratios[0]:F2}–{ratios[^1]:F2} |"));
+            }
+        }
+        finally
+        {
+            foreach (Case c in cases)
+            {
+                c.Benchmark.Dispose();
             }
         }
 
         Console.WriteLine();
         Console.WriteLine($"Load average after: {Format.LoadAverage()}");
         return 0;
+    }
+
+    /// <summary>One model at one thread count: its benchmark, block sizes and per-round timings.</summary>
+    private sealed class Case(Type type, int threads, ModelBenchmark benchmark, int rounds)
+    {
+        public Type Type { get; } = type;
+
+        public int Threads { get; } = threads;
+
+        public ModelBenchmark Benchmark { get; } = benchmark;
+
+        public int OrtRuns { get; set; }
+
+        public int SdkRuns { get; set; }
+
+        public double[] OrtTimes { get; } = new double[rounds];
+
+        public double[] SdkTimes { get; } = new double[rounds];
+
+        public double[] Ratios { get; } = new double[rounds];
     }
 
     private static int RunsFor(Action run, double milliseconds)
