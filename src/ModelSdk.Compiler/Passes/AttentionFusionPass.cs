@@ -94,14 +94,12 @@ public sealed class AttentionFusionPass : IGraphPass
         {
             long[] swapped = [.. perm[..^2], perm[^1], perm[^2]];
             long last = perm.Length - 1;
-            if (swapped[^1] == last || perm[^1] == last)
+            long[]? view = swapped[^1] == last ? swapped : perm[^1] == last ? perm : null;
+            if (view is not null)
             {
-                (key, transposed) = (transpose.Inputs[0]!, swapped[^1] != last);
+                (key, transposed) = (transpose.Inputs[0]!, view == perm);
                 group.Add(transpose);
-                if (transposed ? !IsIdentity(perm) : !IsIdentity(swapped))
-                {
-                    attributes.Add(Fusion.Ints("k_perm", transposed ? perm : swapped));
-                }
+                AddPermutation(attributes, "k_perm", view);
             }
         }
 
@@ -110,7 +108,7 @@ public sealed class AttentionFusionPass : IGraphPass
         if (fusion.SoleReader(y) is { } merge && Fusion.Is(merge, "Transpose") && KeepsRows(merge, y.KnownShape.Length) is { } yPerm)
         {
             group.Add(merge);
-            attributes.Add(Fusion.Ints("y_perm", yPerm));
+            AddPermutation(attributes, "y_perm", yPerm);
             y = merge.Outputs[0];
         }
 
@@ -132,12 +130,17 @@ public sealed class AttentionFusionPass : IGraphPass
         }
 
         group.Add(transpose);
-        if (!IsIdentity(perm))
+        AddPermutation(attributes, name, perm);
+        return transpose.Inputs[0]!;
+    }
+
+    /// <summary>Records <paramref name="perm"/> as attribute <paramref name="name"/> unless it is the identity (an absent attribute means the identity).</summary>
+    private static void AddPermutation(List<Ir.Attribute> attributes, string name, long[] perm)
+    {
+        if (perm.Select((axis, i) => axis != i).Any(moved => moved))
         {
             attributes.Add(Fusion.Ints(name, perm));
         }
-
-        return transpose.Inputs[0]!;
     }
 
     /// <summary>The permutation of <paramref name="transpose"/> when it leaves the last axis in place.</summary>
@@ -150,8 +153,6 @@ public sealed class AttentionFusionPass : IGraphPass
         long[] perm = transpose.Attributes.TryGetValue("perm", out Ir.Attribute? p) ? p.Ints : Enumerable.Range(0, rank).Reverse().Select(i => (long)i).ToArray();
         return rank >= 2 && perm.Length == rank && perm.Order().SequenceEqual(Enumerable.Range(0, rank).Select(i => (long)i)) ? perm : null;
     }
-
-    private static bool IsIdentity(long[] perm) => perm.Select((axis, i) => axis == i).All(same => same);
 
     /// <summary>
     /// For <c>MatMul(Q, Kᵀ)</c>, optionally divided by or multiplied with a constant, read only by the
