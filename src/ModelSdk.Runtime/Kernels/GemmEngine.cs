@@ -98,6 +98,10 @@ internal static unsafe class GemmEngine
     [ThreadStatic]
     private static float[]? t_scratch;
 
+    // B packed once by the thread that splits a product by rows, read by every item (see PackShared).
+    [ThreadStatic]
+    private static float[]? t_shared;
+
     /// <summary>The width <paramref name="path"/> means on this thread (tests force narrower ones through <see cref="Simd.Forced"/>).</summary>
     public static SimdWidth Resolve(SimdWidth path) => path != SimdWidth.Auto ? path : Simd.Width;
 
@@ -138,6 +142,15 @@ internal static unsafe class GemmEngine
         int items = pool.Chunks(macs, ItemMacs);
         int perProduct = Math.Max(1, items / count);
         (int mItems, int nItems) = Split(p, rowPanels, colPanels, perProduct);
+        if (count == 1 && mItems > 1 && PacksBPerItem(p, (rowPanels + mItems - 1) / mItems * MR))
+        {
+            // Split by rows, every item would pack the same panels of B (a 1×1 convolution of 576 channels on a
+            // 7×7 plane: 8 items, 8 packings of its whole input). Packed once here, they are read by all.
+            p.B = PackShared(p, pool);
+            p.Ldb = 0;
+            p.BLayout = GemmOperand.Packed;
+        }
+
         var state = new ParallelState
         {
             Problem = p,
@@ -626,6 +639,49 @@ internal static unsafe class GemmEngine
 
             return TS.Load(ref *lanes, 0);
         }
+    }
+
+    /// <summary>
+    /// Whether items of <paramref name="rows"/> rows each would pack B themselves (see <see cref="Blocks"/>), and the
+    /// packed B fits the panel budget of the scratch, so one shared packing changes nothing of the sums' order.
+    /// </summary>
+    private static bool PacksBPerItem(in GemmProblem p, int rows) =>
+        p.BLayout != GemmOperand.Packed
+        && (p.BLayout == GemmOperand.Transposed || (p.K > InPlaceDepth && rows > MR))
+        && (long)p.K * ((p.N + NR - 1) / NR * NR) <= (long)KC * NC;
+
+    /// <summary>Packs the whole B of <paramref name="p"/> into this thread's shared buffer, in the layout of a pre-packed operand.</summary>
+    private static float* PackShared(in GemmProblem p, WorkerPool pool)
+    {
+        float[] buffer = t_shared ??= GC.AllocateUninitializedArray<float>(KC * NC + 16, pinned: true);
+        var state = new PackState
+        {
+            Problem = p,
+            Packed = (float*)(((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer)) + 63) & ~(nuint)63),
+            Items = pool.ThreadCount,
+        };
+        pool.For(state.Items, &PackItem, &state);
+        return state.Packed;
+    }
+
+    private static void PackItem(void* state, int index)
+    {
+        ref PackState s = ref Unsafe.AsRef<PackState>(state);
+        ref GemmProblem p = ref s.Problem;
+        int p0 = (int)((long)index * p.K / s.Items), p1 = (int)((long)(index + 1) * p.K / s.Items);
+        bool transposed = p.BLayout == GemmOperand.Transposed;
+        for (int j = 0; j < p.N; j += NR)
+        {
+            int nr = Math.Min(NR, p.N - j);
+            GemmPacking.PackBPanel(p.B, p.Ldb, transposed, p0, p1 - p0, j, nr, s.Packed + ((nint)j * p.K) + ((nint)p0 * GemmPacking.PanelWidth(nr)));
+        }
+    }
+
+    private struct PackState
+    {
+        public GemmProblem Problem;
+        public float* Packed;
+        public int Items;
     }
 
     private static float* Scratch()

@@ -182,6 +182,7 @@ public class GemmEngineTests
     [InlineData(500, 160, 300, false)] // enough rows to split a pre-packed B's product by rows
     [InlineData(150, 300, 200, true)] // a convolution's epilogue, finished in registers
     [InlineData(500, 160, 300, true)]
+    [InlineData(96, 49, 576, true)] // a 1×1 convolution on a 7×7 plane, split by rows: its input packed once for every item
     public void Large_products_split_over_threads_give_the_single_thread_result(int m, int n, int k, bool perRowBias)
     {
         float[] a = Random(m * k, 10), b = Random(k * n, 11), c = Random(perRowBias ? m : n, 12);
