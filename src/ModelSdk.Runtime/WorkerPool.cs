@@ -31,11 +31,28 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>Loops this pool has run over its threads (not those that ran on the caller alone): tests check that a kernel split.</summary>
     internal long ParallelLoops => _threads.Loops;
 
-    /// <summary>Keeps the workers spinning until <see cref="EndRun"/>, so loops of one model run start without a wake-up.</summary>
-    public void BeginRun() => _threads.BeginRun();
+    /// <summary>
+    /// Keeps the workers spinning until <see cref="EndRun"/>, so loops of one model run start without a wake-up,
+    /// and starts timing the run for the split policy (see <see cref="SplitPolicy"/>).
+    /// </summary>
+    public void BeginRun()
+    {
+        if (ThreadCount > 1)
+        {
+            Policy.Begin();
+            _threads.BeginRun();
+        }
+    }
 
     /// <summary>Lets the workers go to sleep once idle.</summary>
-    public void EndRun() => _threads.EndRun();
+    public void EndRun()
+    {
+        if (ThreadCount > 1)
+        {
+            _threads.EndRun();
+            Policy.End();
+        }
+    }
 
     /// <summary>
     /// Runs <c>body(state, i)</c> for every <c>i</c> in <c>[0, count)</c>, spread over the threads, and returns
@@ -49,7 +66,8 @@ public sealed unsafe class WorkerPool : IDisposable
     /// <summary>
     /// Whether a kernel doing <paramref name="macs"/> multiply-adds over <paramref name="activations"/> elements
     /// of activations (inputs and outputs that live in the arena, not weights), <paramref name="depth"/> per output
-    /// element, gains from being split.
+    /// element, splits in this run: always when the <see cref="Policy"/> of the run splits everything, otherwise
+    /// when it does enough arithmetic per element to gain from a split.
     /// </summary>
     /// <remarks>
     /// A split leaves each thread's share of the output in its own core's caches, and the next layer, run on
@@ -59,13 +77,17 @@ public sealed unsafe class WorkerPool : IDisposable
     /// (13 to 41 multiply-adds per element) gained at most a few microseconds from a split, while the depthwise
     /// layer after each then ran up to 26 µs slower (and a Mul after a split depthwise layer 3 → 23 µs); the
     /// first convolution, the classifier and the 7×7 1×1 convolutions (82 per element) gain 10 to 65 µs each.
-    /// With this rule the model runs 14% faster at 2 threads than at 1; splitting everything, it ran slower.
+    /// With this rule the model ran 14% faster at 2 threads than at 1, and slower splitting everything; at other
+    /// times the reverse held, which is why <see cref="Policy"/> also tries splitting everything.
     /// From <see cref="MinSplitDepth"/> multiply-adds per output a kernel splits whatever the count per
     /// activation element: each output then costs enough arithmetic to outweigh reading the other core's share,
     /// and a convolution's im2col scratch, counted as activations, would otherwise keep a 3×3 convolution over
     /// 64 channels (576 deep, 57 per element) on one thread.
     /// </remarks>
-    internal static bool Splits(long macs, long activations, int depth) => depth >= MinSplitDepth || macs >= MinSplitIntensity * activations;
+    internal bool Splits(long macs, long activations, int depth) => Policy.SplitAll || depth >= MinSplitDepth || macs >= MinSplitIntensity * activations;
+
+    /// <summary>Whether this run splits only what <see cref="Splits"/>'s rule says, or every kernel large enough to split: chosen by timing runs.</summary>
+    internal SplitPolicy Policy { get; } = new();
 
     /// <summary>The least multiply-adds per activation element at which <see cref="Splits"/> says yes.</summary>
     internal const int MinSplitIntensity = 64;

@@ -88,7 +88,7 @@ internal static unsafe class DepthwiseBlocked
         job.RingRows = (job.KH - 1) * job.DY + 1;
         long macs = (long)batch * channels * job.OH * job.OW * job.KH * job.KW;
         long activations = (long)batch * channels * ((job.H * job.W_) + (job.OH * job.OW));
-        int chunks = context.Workers.ThreadCount > 1 && WorkerPool.Splits(macs, activations, job.KH * job.KW) ? context.Workers.Chunks(macs, MinParallelMacs) : 1;
+        int chunks = context.Workers.ThreadCount > 1 && context.Workers.Splits(macs, activations, job.KH * job.KW) ? context.Workers.Chunks(macs, MinParallelMacs) : 1;
 
         // With fewer channel blocks than chunks (a 16-channel layer on a large plane), the output rows are split too;
         // each row chunk rebuilds the few input rows its first windows share with the previous chunk.

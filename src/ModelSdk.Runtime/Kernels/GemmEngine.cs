@@ -127,7 +127,7 @@ internal static unsafe class GemmEngine
         p.Path = Resolve(p.Path);
         long macs = (long)count * p.M * p.N * Math.Max(p.K, 1);
         WorkerPool? pool = context?.Workers;
-        if (pool is null || pool.ThreadCount == 1 || macs < ParallelMacs || !WorkerPool.Splits(macs, count * ActivationElements(p), p.K))
+        if (pool is null || pool.ThreadCount == 1 || macs < ParallelMacs || !pool.Splits(macs, count * ActivationElements(p), p.K))
         {
             for (int t = 0; t < count; t++)
             {
