@@ -25,6 +25,10 @@ public sealed class StepContext(PlanStep step, BufferResolver buffers, Runtime.K
         return a.Kind == PlanArgKind.None ? default : MemoryMarshal.Cast<byte, T>(buffers(a.Tensor));
     }
 
+    /// <summary>A tensor argument that only some steps of a kernel carry (a trailing optional parameter); empty when the step has none.</summary>
+    public ReadOnlySpan<T> OptionalIn<T>(string name) where T : unmanaged
+        => Step.Args.Any(a => a.Name == name) ? In<T>(name) : default;
+
     /// <summary>A tensor argument as writable elements.</summary>
     public Span<T> Out<T>(string name) where T : unmanaged
     {

@@ -81,6 +81,14 @@ internal sealed class ConvOperator : IAcceptsEpilogue
             ? ctx.Temporary(ElementType.Float32, [xs[1] / group * window.Taps, Shapes.ElementCount(window.Output)], "im2col")
             : null;
         Epilogue? epilogue = ctx.Node.Epilogue;
+
+        // A fourth input is a per-channel scale of x, folded in by ChannelScaleFoldingPass (pointwise only).
+        Value? inputScale = ctx.OptionalInput(3);
+        if (inputScale is not null && (algorithm != ConvAlgorithm.Pointwise || Shapes.ElementCount(window.Output) == 1))
+        {
+            throw new InvalidOperationException($"{ctx.Node}: an input scale on a {algorithm} convolution.");
+        }
+
         bool packed = algorithm != ConvAlgorithm.Direct && w.Constant is not null;
         if (packed)
         {
@@ -106,6 +114,7 @@ internal sealed class ConvOperator : IAcceptsEpilogue
             PlanArg.Float("alpha", epilogue?.Alpha ?? 0),
             PlanArg.Float("beta", epilogue?.Beta ?? 0),
             ctx.Context(),
+            .. inputScale is null ? Array.Empty<PlanArg>() : [ctx.In("inputScale", inputScale)],
         ]);
     }
 

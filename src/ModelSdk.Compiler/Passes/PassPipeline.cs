@@ -33,6 +33,7 @@ public static class PassPipeline
     public static IReadOnlyList<IGraphPass> Late(OperatorRegistry registry) =>
     [
         new EpilogueFusionPass(registry),
+        new ChannelScaleFoldingPass(),
         new ElementwiseChainFusionPass(),
     ];
 

@@ -50,12 +50,17 @@ public static class Conv
     /// <param name="alpha">First activation parameter (LeakyRelu slope, Clip minimum, HardSigmoid slope).</param>
     /// <param name="beta">Second activation parameter (Clip maximum, HardSigmoid offset).</param>
     /// <param name="context">The worker threads large convolutions are split over.</param>
+    /// <param name="inputScale">
+    /// Optional <c>[batch, channels]</c> factors the input is multiplied by, channel by channel, before the convolution
+    /// (a squeeze-excite scale folded in by the compiler); <see cref="ConvAlgorithm.Pointwise"/> with more than one
+    /// output position only. Empty when absent.
+    /// </param>
     public static void Run(
         ConvAlgorithm algorithm, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> residual, Span<float> y, Span<float> col, bool packedW,
         int batch, int channels, int outChannels, int group,
         ReadOnlySpan<int> inputShape, ReadOnlySpan<int> outputShape, ReadOnlySpan<int> kernelShape,
         ReadOnlySpan<int> strides, ReadOnlySpan<int> dilations, ReadOnlySpan<int> padsBegin,
-        Activation activation, float alpha, float beta, KernelContext context)
+        Activation activation, float alpha, float beta, KernelContext context, ReadOnlySpan<float> inputScale = default)
     {
         ArgumentNullException.ThrowIfNull(context);
         var window = new SlidingWindow(inputShape, outputShape, kernelShape, strides, dilations, padsBegin);
@@ -76,6 +81,11 @@ public static class Conv
             || !(residual.IsEmpty || residual.Length == y.Length))
         {
             throw new ArgumentException("Convolution operand lengths do not match the shapes.");
+        }
+
+        if (!inputScale.IsEmpty && (algorithm != ConvAlgorithm.Pointwise || vector || inputScale.Length != batch * channels))
+        {
+            throw new ArgumentException("An input scale needs a pointwise convolution over more than one position, and one factor per image and channel.");
         }
 
         if (y.IsEmpty)
@@ -154,7 +164,8 @@ public static class Conv
                 }
 
                 Gemm.Multiply(
-                    w.Slice(g * mg * kg, mg * kg), wLayout, operand, GemmOperand.RowMajor, y.Slice(outOffset, mg * sOut), mg, sOut, kg,
+                    w.Slice(g * mg * kg, mg * kg), wLayout, operand, inputScale.IsEmpty ? default : inputScale.Slice((n * channels) + (g * cg), cg), GemmOperand.RowMajor,
+                    y.Slice(outOffset, mg * sOut), mg, sOut, kg,
                     new GemmEpilogue(1, groupBias, cRowStride: 1, cColStride: 0, beta: 1, residual: groupResidual, activation, alpha, beta),
                     context);
             }

@@ -95,10 +95,21 @@ public static class Gemm
     internal static void Multiply(
         ReadOnlySpan<float> a, GemmOperand aLayout, ReadOnlySpan<float> b, GemmOperand bLayout, Span<float> y,
         int m, int n, int k, in GemmEpilogue epilogue, KernelContext? context, SimdWidth path = SimdWidth.Auto)
+        => Multiply(a, aLayout, b, default, bLayout, y, m, n, k, epilogue, context, path);
+
+    /// <summary>
+    /// The product of the overload above with row <c>p</c> of <c>op(b)</c> scaled by <paramref name="bRowScale"/><c>[p]</c>
+    /// (k values; empty: none) as b is packed: a convolution whose input is scaled per channel (squeeze-excite)
+    /// reads it unscaled. b must not be pre-packed.
+    /// </summary>
+    internal static void Multiply(
+        ReadOnlySpan<float> a, GemmOperand aLayout, ReadOnlySpan<float> b, ReadOnlySpan<float> bRowScale, GemmOperand bLayout, Span<float> y,
+        int m, int n, int k, in GemmEpilogue epilogue, KernelContext? context, SimdWidth path = SimdWidth.Auto)
     {
         if (m < 0 || n < 0 || k < 0 || y.Length != checked(m * n)
             || a.Length != (aLayout == GemmOperand.Packed ? GemmPacking.PackedALength(m, k) : checked(m * k))
-            || b.Length != (bLayout == GemmOperand.Packed ? GemmPacking.PackedBLength(k, n) : checked(k * n)))
+            || b.Length != (bLayout == GemmOperand.Packed ? GemmPacking.PackedBLength(k, n) : checked(k * n))
+            || !(bRowScale.IsEmpty || (bRowScale.Length == k && bLayout != GemmOperand.Packed)))
         {
             throw new ArgumentException("GEMM operand lengths do not match m, n and k.");
         }
@@ -108,11 +119,14 @@ public static class Gemm
         {
             fixed (float* pa = a)
             fixed (float* pb = b)
+            fixed (float* ps = bRowScale)
             fixed (float* py = y)
             fixed (float* pc = epilogue.C)
             fixed (float* pr = epilogue.Residual)
             {
-                GemmEngine.Run(Problem(pa, aLayout, pb, bLayout, py, m, n, k, epilogue, pc, pr, path), context);
+                GemmProblem problem = Problem(pa, aLayout, pb, bLayout, py, m, n, k, epilogue, pc, pr, path);
+                problem.BRowScale = ps;
+                GemmEngine.Run(problem, context);
             }
         }
     }

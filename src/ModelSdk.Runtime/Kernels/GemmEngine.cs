@@ -27,6 +27,9 @@ internal unsafe struct GemmProblem
     public float* B;
     public nint Ldb;
     public GemmOperand BLayout;
+
+    /// <summary>Row <c>p</c> of <c>op(B)</c> scaled by <c>BRowScale[p]</c> as B is packed (a squeeze-excite scale of a 1×1 convolution's input); null when absent. B is not pre-packed.</summary>
+    public float* BRowScale;
     public float* Y;
     public nint Ldy;
     public int M;
@@ -149,6 +152,7 @@ internal static unsafe class GemmEngine
             p.B = PackShared(p, pool);
             p.Ldb = 0;
             p.BLayout = GemmOperand.Packed;
+            p.BRowScale = null; // applied by the packing
         }
 
         var state = new ParallelState
@@ -330,7 +334,7 @@ internal static unsafe class GemmEngine
         // B is packed only when row panels reuse it from a panel too deep for L1; a single row panel, or a
         // shallow product (a 1×1 convolution over few channels: its KC × 64 panel read in place stays in L1
         // across the row panels), reads a row-major B in place.
-        bool bInPlace = p.BLayout == GemmOperand.RowMajor && (i1 - i0 <= MR || k <= InPlaceDepth);
+        bool bInPlace = p.BLayout == GemmOperand.RowMajor && p.BRowScale == null && (i1 - i0 <= MR || k <= InPlaceDepth);
         bool packB = p.BLayout != GemmOperand.Packed && !bInPlace;
         bool epilogue = p.HasEpilogue;
 
@@ -360,7 +364,7 @@ internal static unsafe class GemmEngine
                     bool transposed = p.BLayout == GemmOperand.Transposed;
                     for (int jr = jc; jr < jc + nc; jr += NR)
                     {
-                        GemmPacking.PackBPanel(p.B, p.Ldb, transposed, pc, kc, jr, Math.Min(NR, p.N - jr), bPack + (nint)(jr - jc) * kc);
+                        GemmPacking.PackBPanel(p.B, p.Ldb, transposed, pc, kc, jr, Math.Min(NR, p.N - jr), bPack + (nint)(jr - jc) * kc, p.BRowScale);
                     }
                 }
 
@@ -647,7 +651,7 @@ internal static unsafe class GemmEngine
     /// </summary>
     private static bool PacksBPerItem(in GemmProblem p, int rows) =>
         p.BLayout != GemmOperand.Packed
-        && (p.BLayout == GemmOperand.Transposed || (p.K > InPlaceDepth && rows > MR))
+        && (p.BLayout == GemmOperand.Transposed || p.BRowScale != null || (p.K > InPlaceDepth && rows > MR))
         && (long)p.K * ((p.N + NR - 1) / NR * NR) <= (long)KC * NC;
 
     /// <summary>Packs the whole B of <paramref name="p"/> into this thread's shared buffer, in the layout of a pre-packed operand.</summary>
@@ -673,7 +677,7 @@ internal static unsafe class GemmEngine
         for (int j = 0; j < p.N; j += NR)
         {
             int nr = Math.Min(NR, p.N - j);
-            GemmPacking.PackBPanel(p.B, p.Ldb, transposed, p0, p1 - p0, j, nr, s.Packed + ((nint)j * p.K) + ((nint)p0 * GemmPacking.PanelWidth(nr)));
+            GemmPacking.PackBPanel(p.B, p.Ldb, transposed, p0, p1 - p0, j, nr, s.Packed + ((nint)j * p.K) + ((nint)p0 * GemmPacking.PanelWidth(nr)), p.BRowScale);
         }
     }
 

@@ -93,9 +93,9 @@ public static class GemmPacking
     /// <summary>
     /// Copies <c>op(b)[p0 .. p0+kc, j0 .. j0+nr]</c> into one panel of width <see cref="PanelWidth"/>(nr) at
     /// <paramref name="dst"/>, zero-padding the columns past nr. <c>op(b)(p, j)</c> is <c>b[p · ldb + j]</c>,
-    /// or <c>b[j · ldb + p]</c> when <paramref name="transposed"/>.
+    /// or <c>b[j · ldb + p]</c> when <paramref name="transposed"/>; times <c>scale[p]</c> when <paramref name="scale"/> is given.
     /// </summary>
-    internal static unsafe void PackBPanel(float* b, nint ldb, bool transposed, int p0, int kc, int j0, int nr, float* dst)
+    internal static unsafe void PackBPanel(float* b, nint ldb, bool transposed, int p0, int kc, int j0, int nr, float* dst, float* scale = null)
     {
         int w = PanelWidth(nr);
         if (!transposed)
@@ -104,7 +104,15 @@ public static class GemmPacking
             {
                 float* src = b + (p0 + p) * ldb + j0;
                 float* row = dst + (nint)p * w;
-                new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(row, nr));
+                if (scale == null)
+                {
+                    new ReadOnlySpan<float>(src, nr).CopyTo(new Span<float>(row, nr));
+                }
+                else
+                {
+                    Scale(src, scale[p0 + p], row, nr);
+                }
+
                 new Span<float>(row + nr, w - nr).Clear();
             }
 
@@ -118,13 +126,29 @@ public static class GemmPacking
             float* col = dst + j;
             for (int p = 0; p < kc; p++)
             {
-                col[(nint)p * w] = src[p];
+                col[(nint)p * w] = scale == null ? src[p] : src[p] * scale[p0 + p];
             }
         }
 
         for (int p = 0; p < kc && nr < w; p++)
         {
             new Span<float>(dst + (nint)p * w + nr, w - nr).Clear();
+        }
+    }
+
+    /// <summary><paramref name="count"/> floats of <paramref name="src"/> times <paramref name="factor"/> into <paramref name="dst"/>.</summary>
+    private static unsafe void Scale(float* src, float factor, float* dst, int count)
+    {
+        int i = 0;
+        var f = new System.Numerics.Vector<float>(factor);
+        for (; i <= count - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
+        {
+            System.Numerics.Vector.Store(System.Numerics.Vector.Load(src + i) * f, dst + i);
+        }
+
+        for (; i < count; i++)
+        {
+            dst[i] = src[i] * factor;
         }
     }
 

@@ -18,7 +18,7 @@ internal static class LinearBindings
             s.Enum<ConvAlgorithm>("algorithm"), s.In<float>("x"), s.In<float>("w"), s.In<float>("b"), s.In<float>("residual"), s.Out<float>("y"), s.Out<float>("col"), s.Bool("packedW"),
             s.Int("batch"), s.Int("channels"), s.Int("outChannels"), s.Int("group"),
             s.Ints("inputShape"), s.Ints("outputShape"), s.Ints("kernelShape"), s.Ints("strides"), s.Ints("dilations"), s.Ints("padsBegin"),
-            s.Enum<Activation>("activation"), s.Float("alpha"), s.Float("beta"), s.KernelContext);
+            s.Enum<Activation>("activation"), s.Float("alpha"), s.Float("beta"), s.KernelContext, s.OptionalIn<float>("inputScale"));
 
     [KernelBinding(nameof(Pool))]
     private static void RunPool(StepContext s)
