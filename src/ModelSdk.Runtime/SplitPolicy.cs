@@ -67,8 +67,7 @@ internal sealed class SplitPolicy
     internal void Record(long ticks)
     {
         long run = _runs++;
-        int phase = (int)(run % Period);
-        if (run < WarmRuns || phase == Period - 2 || phase == 0)
+        if (run < WarmRuns || Probing(run) != Probing(run - 1))
         {
             return; // warming up, or the first run after a change of policy
         }

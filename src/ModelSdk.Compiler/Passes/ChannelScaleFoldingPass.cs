@@ -1,6 +1,5 @@
 using ModelSdk.Compiler.Ir;
 using ModelSdk.Compiler.Operators;
-using ModelSdk.Compiler.Operators.Common;
 using ModelSdk.Plan;
 
 namespace ModelSdk.Compiler.Passes;
@@ -68,7 +67,6 @@ public sealed class ChannelScaleFoldingPass : IGraphPass
             return false;
         }
 
-        int[] xs = x.KnownShape;
-        return WindowGeometry.Resolve(new InferenceContext(conv, opset, null), xs[2..], w[2..], ceilMode: false).IsPointwise;
+        return ConvOperator.Window(new InferenceContext(conv, opset, null), x.KnownShape, w).IsPointwise;
     }
 }

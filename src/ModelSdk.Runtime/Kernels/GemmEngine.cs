@@ -657,11 +657,10 @@ internal static unsafe class GemmEngine
     /// <summary>Packs the whole B of <paramref name="p"/> into this thread's shared buffer, in the layout of a pre-packed operand.</summary>
     private static float* PackShared(in GemmProblem p, WorkerPool pool)
     {
-        float[] buffer = t_shared ??= GC.AllocateUninitializedArray<float>(KC * NC + 16, pinned: true);
         var state = new PackState
         {
             Problem = p,
-            Packed = (float*)(((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer)) + 63) & ~(nuint)63),
+            Packed = Aligned(t_shared ??= GC.AllocateUninitializedArray<float>(KC * NC + 16, pinned: true)),
             Items = pool.ThreadCount,
         };
         pool.For(state.Items, &PackItem, &state);
@@ -673,12 +672,7 @@ internal static unsafe class GemmEngine
         ref PackState s = ref Unsafe.AsRef<PackState>(state);
         ref GemmProblem p = ref s.Problem;
         int p0 = (int)((long)index * p.K / s.Items), p1 = (int)((long)(index + 1) * p.K / s.Items);
-        bool transposed = p.BLayout == GemmOperand.Transposed;
-        for (int j = 0; j < p.N; j += NR)
-        {
-            int nr = Math.Min(NR, p.N - j);
-            GemmPacking.PackBPanel(p.B, p.Ldb, transposed, p0, p1 - p0, j, nr, s.Packed + ((nint)j * p.K) + ((nint)p0 * GemmPacking.PanelWidth(nr)), p.BRowScale);
-        }
+        GemmPacking.PackBRows(p.B, p.Ldb, p.BLayout == GemmOperand.Transposed, p.K, p.N, p0, p1, s.Packed, p.BRowScale);
     }
 
     private struct PackState
@@ -691,10 +685,12 @@ internal static unsafe class GemmEngine
     private static float* Scratch()
     {
         // One buffer per thread, allocated on its first product and kept: later products allocate nothing.
-        float[] buffer = t_scratch ??= GC.AllocateUninitializedArray<float>(ScratchFloats, pinned: true);
-        nuint start = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-        return (float*)((start + 63) & ~(nuint)63);
+        return Aligned(t_scratch ??= GC.AllocateUninitializedArray<float>(ScratchFloats, pinned: true));
     }
+
+    /// <summary>The first 64-byte boundary in a pinned buffer (allocated 16 floats longer than it is used).</summary>
+    private static float* Aligned(float[] buffer)
+        => (float*)(((nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer)) + 63) & ~(nuint)63);
 
     private struct ParallelState
     {

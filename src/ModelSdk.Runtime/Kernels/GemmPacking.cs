@@ -52,10 +52,21 @@ public static class GemmPacking
         fixed (float* pb = b)
         fixed (float* pp = packed)
         {
-            for (int j0 = 0; j0 < n; j0 += PanelColumns)
-            {
-                PackBPanel(pb, transposed ? k : n, transposed, 0, k, j0, Math.Min(PanelColumns, n - j0), pp + (long)j0 * k);
-            }
+            PackBRows(pb, transposed ? k : n, transposed, k, n, 0, k, pp);
+        }
+    }
+
+    /// <summary>
+    /// Rows <c>[p0, p1)</c> of <c>op(b)</c> (<c>k × n</c>, elements as in <see cref="PackBPanel"/>) into their places in
+    /// the whole operand packed at <paramref name="packed"/> (the layout of <see cref="PackB"/>), times
+    /// <c>scale[p]</c> when <paramref name="scale"/> is given: ranges of rows can be packed by different threads.
+    /// </summary>
+    internal static unsafe void PackBRows(float* b, nint ldb, bool transposed, int k, int n, int p0, int p1, float* packed, float* scale = null)
+    {
+        for (int j0 = 0; j0 < n; j0 += PanelColumns)
+        {
+            int nr = Math.Min(PanelColumns, n - j0);
+            PackBPanel(b, ldb, transposed, p0, p1 - p0, j0, nr, packed + ((long)j0 * k) + ((long)p0 * PanelWidth(nr)), scale);
         }
     }
 
